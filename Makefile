@@ -1,0 +1,31 @@
+# The README's two commands: `make run` and `make test`. Every target bootstraps first.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ZE := $(VENV)/bin/ze
+SAMPLE := examples/update-sample.hex
+
+.PHONY: run test bootstrap lint unit arch fuzz bench clean
+
+bootstrap:
+	@scripts/bootstrap
+
+run: bootstrap
+	@echo "== ze bgp decode $(SAMPLE)"
+	@$(ZE) bgp decode --json - < $(SAMPLE)
+
+lint: bootstrap
+	$(VENV)/bin/ruff check ze tests bench
+	$(VENV)/bin/ruff format --check ze tests bench
+
+arch: bootstrap
+	$(PY) -m pytest tests/arch
+
+test: bootstrap lint
+	$(PY) -m pytest tests
+
+bench: bootstrap
+	$(PY) bench/wire.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

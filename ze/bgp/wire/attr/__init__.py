@@ -1,0 +1,1 @@
+"""Path attributes: one module per attribute, each exporting SPEC (an AttrSpec)."""

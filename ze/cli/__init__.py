@@ -1,0 +1,1 @@
+"""The `ze` command line: one module per command domain."""
