@@ -41,7 +41,12 @@ def test_tree_without_feature(tmp_path: Path, feature: str | None):
         shutil.rmtree(root.joinpath(*feature.split(".")))
     env = {**os.environ, "PYTHONPATH": str(root)}
     r = subprocess.run(
-        [sys.executable, "-c", IMPORT_ALL, str(root)], env=env, capture_output=True, text=True, timeout=120, cwd=root
+        [sys.executable, "-c", IMPORT_ALL, str(root)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
     )
     assert r.returncode == 0, r.stdout + r.stderr
     wire_tests = [str(root / "tests" / t) for t in ("wire", "unit/bgp/wire") if (root / "tests" / t).is_dir()]
