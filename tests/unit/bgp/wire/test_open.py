@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import itertools
+import json
 
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from tests.unit.bgp.wire.test_capability_property import CAPABILITIES
 from ze.bgp.wire.capability.addpath import AddPath
 from ze.bgp.wire.capability.asn4 import ASN4
 from ze.bgp.wire.capability.base import CapSpec, Unknown
@@ -221,3 +227,88 @@ def test_malformed_capability_inside_an_open_names_the_byte():
     # Second capability of the parameter: asn4 with a 3-byte value.
     hexmsg = M + "0026" + "01" + "04FDE900B40A000001" + "09" + "0207" + "0200" + "4103000000"
     assert error(hexmsg) == (2, 0, 35, b"")
+
+
+# -- properties --------------------------------------------------------------------------------
+
+FAST = settings(max_examples=120, deadline=None)
+
+
+@st.composite
+def opens(draw):
+    caps = draw(
+        st.lists(
+            st.one_of(CAPABILITIES, st.builds(Unknown, st.binary(max_size=20), st.integers(128, 255))),
+            max_size=8,
+        )
+    )
+    layout = draw(st.sampled_from(["single", "each", "split"]))
+    groups = None
+    if layout == "each":
+        groups = "each"
+    elif layout == "split":
+        cuts = sorted(draw(st.lists(st.integers(0, len(caps)), max_size=3)))
+        bounds = [0, *cuts, len(caps)]
+        groups = [b - a for a, b in itertools.pairwise(bounds)]
+    try:
+        return Open.from_value(
+            draw(st.integers(1, 0xFFFFFFFF)),
+            draw(st.one_of(st.just(0), st.integers(3, 0xFFFF))),
+            draw(st.integers(1, 0xFFFFFFFF)),
+            caps,
+            groups=groups,
+            extended=draw(st.sampled_from([None, True])),
+        )
+    except ValueError:  # more than 4096 bytes
+        assume(False)
+
+
+@FAST
+@given(opens())
+def test_open_round_trips_through_bytes_and_json(o):
+    data = o.to_bytes()
+    assert parse_header(data) == (1, len(data))
+    again = Open.from_wire(memoryview(data)[19:])
+    assert again == o and again.to_bytes() == data
+    assert [c.to_bytes() for c in again.capabilities()] == [c.to_bytes() for c in o.capabilities()]
+    assert Open.from_json(json.loads(json.dumps(again.to_json()))).to_bytes() == data
+
+
+def _check_any(body: bytes) -> None:
+    try:
+        o = Open.from_wire(memoryview(body))
+    except WireError as e:
+        assert e.code in (1, 2)
+        return
+    doc = o.to_json()
+    list(o.capabilities())
+    if not (o.extended and body[9] != 255):  # RFC 9072: a Non-Ext OP Len other than 255 is not kept
+        assert Open.from_json(doc).raw == body
+
+
+@FAST
+@given(st.binary(max_size=120))
+def test_arbitrary_bytes_only_raise_wire_error(body):
+    _check_any(body)
+
+
+@FAST
+@given(st.sampled_from(["", "FF", "FFFF", "01", "00"]), st.binary(max_size=80))
+def test_arbitrary_parameters_only_raise_wire_error(optlen_hint, tail):
+    fixed = bytes.fromhex("04FDE900B40A000001")
+    body = fixed + (bytes.fromhex(optlen_hint[:2]) if optlen_hint else bytes([len(tail) & 0xFF])) + tail
+    _check_any(body)
+
+
+@FAST
+@given(opens(), st.integers(0, 4095), st.integers(0, 255))
+def test_mutated_opens_only_raise_wire_error(o, where, byte):
+    body = bytearray(o.raw)
+    body[where % len(body)] = byte
+    _check_any(bytes(body))
+
+
+@FAST
+@given(opens(), st.integers(0, 4095))
+def test_truncated_opens_only_raise_wire_error(o, cut):
+    _check_any(o.raw[: cut % (len(o.raw) + 1)])
