@@ -379,7 +379,9 @@ class Open:
             spec = table.get(code)
             if spec is None or spec.name != name:
                 raise ValueError(f"capability {code} {name!r}: no such codec")
-            caps.append(spec.cls.from_json(val))  # type: ignore[attr-defined]
+            from_json = getattr(spec.cls, "from_json", None)
+            # A feature codec without from_json keeps the base JSON: the value as hex.
+            caps.append(from_json(val) if from_json is not None else spec.cls(bytes.fromhex(val)))
         groups = value.get("parameters")
         return cls.from_value(
             value["asn"],

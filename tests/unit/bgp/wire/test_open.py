@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tests.unit.bgp.wire.test_capability_property import CAPABILITIES
 from ze.bgp.wire.capability.addpath import AddPath
 from ze.bgp.wire.capability.asn4 import ASN4
-from ze.bgp.wire.capability.base import CapSpec, Unknown
+from ze.bgp.wire.capability.base import Capability, CapSpec, Unknown
 from ze.bgp.wire.capability.multiprotocol import Multiprotocol
 from ze.bgp.wire.capability.route_refresh import RouteRefresh
 from ze.bgp.wire.codecs import Codecs
@@ -125,6 +125,15 @@ def test_unknown_capability_kept_and_a_feature_codec_used_when_given():
 
         def to_json(self):
             return self.raw[0]
+
+    class Plain(Capability):  # a feature codec with the base JSON (hex) and no from_json
+        CODE = 251
+        NAME = "plain"
+
+    plain = Open.from_value(65001, 90, "10.0.0.1", [Plain(b"\x01\x02")])
+    pcodecs = Codecs.build(capabilities=[CapSpec(251, "plain", Plain, owner="test")])
+    assert plain.to_json(pcodecs)["capabilities"] == [{"code": 251, "name": "plain", "value": "0102"}]
+    assert Open.from_json(plain.to_json(pcodecs), pcodecs) == plain
 
     codecs = Codecs.build(capabilities=[CapSpec(250, "magic", Magic, owner="test")])
     o = parse(hexmsg, codecs)
