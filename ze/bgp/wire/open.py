@@ -31,6 +31,8 @@ JSON shape (`to_json`/`from_json` are exact inverses, and give back the exact by
 asn4 capability). Two keys appear only for a layout `from_value` would not pick by itself:
 "parameters": [n1, n2, ...] (how many capabilities each optional parameter carries, in
 order) and "extended-parameters": true (RFC 9072 encoding used although not needed).
+Not kept in JSON: a Non-Ext OP Len other than 255 in the RFC 9072 encoding (RFC 9072 says it
+is ignored on receipt; from_value always writes 255).
 """
 
 from __future__ import annotations
