@@ -19,7 +19,21 @@ from ze.core.registry import Registry
 # Modules under ze.bgp.wire.attr, each exporting SPEC.
 CORE_ATTRS: tuple[str, ...] = ("origin",)
 # Modules under ze.bgp.wire.capability, each exporting SPEC.
-CORE_CAPABILITIES: tuple[str, ...] = ()
+CORE_CAPABILITIES: tuple[str, ...] = (
+    "multiprotocol",
+    "route_refresh",
+    "extended_nexthop",
+    "extended_message",
+    "role",
+    "graceful_restart",
+    "asn4",
+    "addpath",
+    "enhanced_route_refresh",
+    "llgr",
+    "hostname",
+    "software_version",
+    "link_local_nexthop",
+)
 
 
 class Codecs:
