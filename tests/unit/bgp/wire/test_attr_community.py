@@ -10,6 +10,8 @@ from ze.bgp.wire.attr.community import NO_EXPORT, Community, parse_community
 from ze.bgp.wire.attr.extended_community import ExtendedCommunity, parse_ext
 from ze.bgp.wire.attr.ipv6_extended_community import Ipv6ExtendedCommunity
 from ze.bgp.wire.attr.large_community import LargeCommunity
+from ze.bgp.wire.context import DEFAULT
+from ze.core.errors import WireError
 
 
 def test_codes_names_flags():
@@ -132,3 +134,11 @@ def test_large_community():
     for bad in ([], ["1:2"], ["1:2:3:4"], ["4294967296:0:0"]):
         with pytest.raises(ValueError):
             large_community.SPEC.parse_text(bad)
+
+
+def test_error_data_keeps_an_extended_length_header():
+    data = bytes.fromhex("FDE800")
+    with pytest.raises(WireError) as e:
+        Community.from_wire(0xD0, memoryview(data), DEFAULT, 7)
+    assert (e.value.code, e.value.subcode, e.value.offset) == (3, 5, 7)
+    assert e.value.data == bytes.fromhex("D0080003FDE800")

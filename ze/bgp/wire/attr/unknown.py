@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ze.bgp.wire.attr.base import _HDR, _HDR_EXT, EXTENDED_LENGTH, OPTIONAL, PARTIAL, TRANSITIVE, Attribute
-from ze.bgp.wire.attr.common import UNRECOGNIZED_WELL_KNOWN, fail, hex_bytes, uint
+from ze.bgp.wire.attr.base import EXTENDED_LENGTH, OPTIONAL, PARTIAL, TRANSITIVE, Attribute
+from ze.bgp.wire.attr.common import U16, UNRECOGNIZED_WELL_KNOWN, fail, hex_bytes, uint
 from ze.bgp.wire.context import EncodingContext
 
 
@@ -54,9 +54,9 @@ class Unknown(Attribute):
         if self.forwardable:
             flags |= PARTIAL  # RFC 4271 5: set by whoever passes an unrecognized transitive attribute on
         if len(value) > 255:
-            buf += _HDR_EXT.pack(flags | EXTENDED_LENGTH, self.CODE, len(value))
+            buf += bytes((flags | EXTENDED_LENGTH, self.CODE)) + U16.pack(len(value))
         else:
-            buf += _HDR.pack(flags, self.CODE, len(value))
+            buf += bytes((flags, self.CODE, len(value)))
         buf += value
 
     def to_json(self) -> dict[str, Any]:
