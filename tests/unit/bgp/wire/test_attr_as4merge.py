@@ -77,3 +77,6 @@ def test_non_as_trans_aggregator_voids_as4_path():
     assert (p.to_json(), a.to_json()) == ([T, 3], {"asn": 65000, "address": "192.0.2.1"})
     p, a = merge(as_path, as4, None, None)
     assert (p.to_json(), a) == ([4200000001, 3], None)
+    # The rule is for the pair: an AGGREGATOR alone leaves AS4_PATH in use.
+    p, a = merge(as_path, as4, agg, None)
+    assert (p.to_json(), a.to_json()) == ([4200000001, 3], {"asn": 65000, "address": "192.0.2.1"})

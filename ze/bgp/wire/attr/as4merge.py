@@ -77,8 +77,9 @@ def merge(
     aggregator: Aggregator | None,
     as4_aggregator: As4Aggregator | None,
 ) -> tuple[AsPath | None, Aggregator | None]:
-    """Both at once: when AGGREGATOR is present with an AS other than AS_TRANS, AS4_PATH is
-    ignored too (RFC 6793 4.2.3: the UPDATE went through an aggregating OLD speaker)."""
-    if aggregator is not None and aggregator.asn != AS_TRANS:
+    """Both at once. When AGGREGATOR and AS4_AGGREGATOR are both received and AGGREGATOR's AS is
+    not AS_TRANS, an OLD speaker aggregated the route: AS4_AGGREGATOR and AS4_PATH are both
+    ignored (RFC 6793 4.2.3). Otherwise each pair merges as above."""
+    if aggregator is not None and as4_aggregator is not None and aggregator.asn != AS_TRANS:
         return merge_as_path(as_path, None), merge_aggregator(aggregator, None)
     return merge_as_path(as_path, as4_path), merge_aggregator(aggregator, as4_aggregator)
