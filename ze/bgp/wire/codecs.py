@@ -17,7 +17,26 @@ from ze.core.family import Family
 from ze.core.registry import Registry
 
 # Modules under ze.bgp.wire.attr, each exporting SPEC.
-CORE_ATTRS: tuple[str, ...] = ("origin",)
+CORE_ATTRS: tuple[str, ...] = (
+    "origin",
+    "aspath",
+    "nexthop",
+    "med",
+    "localpref",
+    "atomic_aggregate",
+    "aggregator",
+    "community",
+    "originator_id",
+    "cluster_list",
+    "extended_community",
+    "as4_path",
+    "as4_aggregator",
+    "ipv6_extended_community",
+    "aigp",
+    "large_community",
+    "otc",
+    "prefix_sid",
+)
 # Modules under ze.bgp.wire.capability, each exporting SPEC.
 CORE_CAPABILITIES: tuple[str, ...] = (
     "multiprotocol",
