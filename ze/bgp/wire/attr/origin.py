@@ -38,6 +38,12 @@ class Origin(Attribute):
     def to_json(self) -> str:
         return NAMES[self.raw[0]]
 
+    @classmethod
+    def from_json(cls, value: str) -> Origin:
+        if value not in BY_NAME:
+            raise ValueError(f"origin {value!r}: expected igp, egp or incomplete")
+        return cls.from_value(BY_NAME[value])
+
 
 def parse_text(words: list[str]) -> Origin:
     if len(words) != 1 or words[0] not in BY_NAME:
