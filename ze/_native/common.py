@@ -25,7 +25,8 @@ EOF = 2  # the peer closed (after any bytes this call returned)
 HEADER_LEN = 19
 MAX_LEN = 4096
 MAX_EXTENDED_LEN = 65535
-MIN_BUFFER = 65536 + HEADER_LEN
+MIN_BUFFER = 65536 + HEADER_LEN  # room for a partial extended message plus a header
+MAX_BUFFER = 1 << 31  # offsets are u32 in C
 _TYPE_NAMES = {1: "OPEN", 2: "UPDATE", 3: "NOTIFICATION", 4: "KEEPALIVE", 5: "ROUTE_REFRESH"}
 MIN_LEN = {1: 29, 2: 23, 3: 21, 4: 19, 5: 23}
 
@@ -115,6 +116,11 @@ def nlri_error(kind: int, pos: int, plen: int, end: int, width: int, base: int) 
 def check_region(data, start: int, end: int) -> None:
     if start < 0 or end > len(data) or start > end:
         raise ValueError(f"region {start}..{end} outside data of {len(data)} bytes")
+
+
+def check_buffer_size(size: int) -> None:
+    if not MIN_BUFFER <= size <= MAX_BUFFER:
+        raise ValueError(f"buffer_size {size} outside {MIN_BUFFER}..{MAX_BUFFER}")
 
 
 def thp_enabled() -> bool:

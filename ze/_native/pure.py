@@ -46,8 +46,7 @@ class BufferPool:
     Buffers are reused: release() puts one back; the pool grows by whole chunks when empty."""
 
     def __init__(self, buffer_size: int = 256 * 1024, count: int = 8, hugepages: bool = True) -> None:
-        if buffer_size < common.MIN_BUFFER:
-            raise ValueError(f"buffer_size {buffer_size} below {common.MIN_BUFFER}")
+        common.check_buffer_size(buffer_size)
         self.buffer_size = buffer_size
         self.count = count
         self.hugepages = hugepages

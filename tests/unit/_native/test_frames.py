@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import select
 import socket
 import struct
 
@@ -222,3 +223,20 @@ def test_cffi_and_twin_agree(case):
                 )
             )
     assert results[0] == results[1]
+
+
+def test_reset_after_data(impl):
+    # the messages read before a reset are delivered; the reset is raised on the next call
+    with socket.create_server(("127.0.0.1", 0)) as lst:
+        c = socket.create_connection(lst.getsockname())
+        s, _ = lst.accept()
+        with c:
+            s.sendall(KEEPALIVE + UPDATE)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()  # RST
+            buf = impl.BufferPool(count=1).acquire()
+            select.select([c], [], [], 2)
+            r = impl.read_frames(c, buf)
+            assert (r.frames, r.status, r.error) == ([0, 19, 4, 19, 23, 2], DATA, None)
+            with pytest.raises(ConnectionResetError):
+                impl.read_frames(c, buf)
