@@ -56,11 +56,10 @@ class BufferPool:
         self._chunk()
 
     def _chunk(self) -> None:
-        want = self.buffer_size * self.count
+        total = common.round_up(self.buffer_size * self.count, common.hugepage_size())
         mm = None
         kind = "plain"
         if self.hugepages:
-            total = common.round_up(want, common.hugepage_size())
             try:
                 mm = mmap.mmap(
                     -1,
@@ -72,7 +71,6 @@ class BufferPool:
             except OSError:
                 mm = None
         if mm is None:
-            total = common.round_up(want, common.hugepage_size())
             mm = mmap.mmap(-1, total, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
             try:
                 mm.madvise(mmap.MADV_HUGEPAGE)
