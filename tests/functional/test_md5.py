@@ -188,3 +188,15 @@ def test_bird_refuses_wrong_password(bird):
         c.settimeout(WAIT)
         with pytest.raises(TimeoutError):
             c.connect(("127.0.0.1", port))
+
+
+def test_ipv4_peer_on_dual_stack_listener(impl):
+    # ze listens on [::]; an IPv4 peer's key goes in v4-mapped
+    with closing(socket.socket(socket.AF_INET6, socket.SOCK_STREAM)) as lst:
+        lst.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        impl.set_tcp_md5(lst, "127.0.0.1", KEY)
+        lst.bind(("::", 0))
+        lst.listen(1)
+        port = lst.getsockname()[1]
+        assert connects(impl, socket.AF_INET, "127.0.0.1", port, "127.0.0.1", KEY)
+        assert not connects(impl, socket.AF_INET, "127.0.0.1", port, "127.0.0.1", None)
