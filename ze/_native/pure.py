@@ -146,8 +146,8 @@ def read_frames(fd, buffer: Buffer, extended: bool = False) -> ReadResult:
         err, buffer._pending_errno = buffer._pending_errno, 0
         raise OSError(err, f"recv: {os.strerror(err)}")
     _make_room(buffer, extended)
-    sock = fd if isinstance(fd, socket.socket) else socket.socket(fileno=common.fileno(fd))
-    own = sock is not fd
+    # a fresh object over the same fd: recv_into on a socket object with a timeout would poll first
+    sock = socket.socket(fileno=common.fileno(fd))
     nread = 0
     status = DATA
     try:
@@ -176,8 +176,7 @@ def read_frames(fd, buffer: Buffer, extended: bool = False) -> ReadResult:
             if r < room:
                 break
     finally:
-        if own:
-            sock.detach()
+        sock.detach()
     frames, error = _frame(buffer, extended)
     return ReadResult(frames, status, nread, error)
 

@@ -4,6 +4,7 @@ import os
 import select
 import socket
 import struct
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -240,3 +241,14 @@ def test_reset_after_data(impl):
             assert (r.frames, r.status, r.error) == ([0, 19, 4, 19, 23, 2], DATA, None)
             with pytest.raises(ConnectionResetError):
                 impl.read_frames(c, buf)
+
+
+def test_never_blocks_even_on_a_socket_with_timeout(impl):
+    buf = impl.BufferPool(count=1).acquire()
+    a, b = socket.socketpair()
+    with a, b:
+        b.settimeout(5)
+        t0 = time.monotonic()
+        r = impl.read_frames(b, buf)
+        assert (r.status, r.nread) == (AGAIN, 0)
+        assert time.monotonic() - t0 < 1
