@@ -262,6 +262,7 @@ def _structure(view: memoryview, scope: _Scope, base: int, acc: _Acc) -> None:
             start = vstart - (4 if flags & EXTENDED_LENGTH else 3)
             if code in seen:
                 if code in (MP_REACH_NLRI, MP_UNREACH_NLRI):
+                    acc.family = _mp_family(code, view[vstart:vend])
                     raise acc.reset(
                         code,
                         base + start,
@@ -331,8 +332,7 @@ def _attribute(
             acc.discarded.append(code)
             acc.add(DISCARD, code, offset, f"{rule.name} {why} ({rule.rfc})")
             return
-    if code in (MP_REACH_NLRI, MP_UNREACH_NLRI) and len(value) >= 3:
-        acc.family = Family(_U16.unpack_from(value, 0)[0], value[2])
+    family = _mp_family(code, value)
     if flags & (OPTIONAL | TRANSITIVE) != rule.flags:
         _malformed(
             rule,
@@ -342,6 +342,7 @@ def _attribute(
             ATTRIBUTE_FLAGS_ERROR,
             view[start:vend],
             acc,
+            family,
         )
         return
     why = rule.check(value, scope) if rule.check is not None else None
@@ -353,12 +354,29 @@ def _attribute(
         except Exception as e:  # a codec bug: the attribute cannot be trusted, say which codec broke
             why = f"codec {spec.name} failed: {type(e).__name__}: {e}"
     if why is not None:
-        _malformed(rule, code, offset, f"{why} ({rule.rfc})", OPTIONAL_ATTRIBUTE_ERROR, view[start:vend], acc)
+        _malformed(
+            rule, code, offset, f"{why} ({rule.rfc})", OPTIONAL_ATTRIBUTE_ERROR, view[start:vend], acc, family
+        )
+
+
+def _mp_family(code: int, value: memoryview) -> Family | None:
+    if code in (MP_REACH_NLRI, MP_UNREACH_NLRI) and len(value) >= 3:
+        return Family(_U16.unpack_from(value, 0)[0], value[2])
+    return None
 
 
 def _malformed(
-    rule: Rule, code: int, offset: int, text: str, subcode: int, attr: memoryview, acc: _Acc
+    rule: Rule,
+    code: int,
+    offset: int,
+    text: str,
+    subcode: int,
+    attr: memoryview,
+    acc: _Acc,
+    family: Family | None = None,
 ) -> None:
+    if family is not None:
+        acc.family = family
     if rule.action == RESET:
         raise acc.reset(code, offset, text, subcode, attr)
     if rule.action == DISCARD and code not in acc.discarded:
