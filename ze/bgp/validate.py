@@ -31,7 +31,7 @@ from ze.bgp.wire.codecs import Codecs, core
 from ze.bgp.wire.context import EncodingContext
 from ze.bgp.wire.notification import Notification
 from ze.core.errors import WireError
-from ze.core.family import AFI, SAFI, Family
+from ze.core.family import AFI, IPV4_UNICAST, SAFI, Family
 
 OK = "ok"
 DISCARD = "attribute-discard"
@@ -248,11 +248,15 @@ def _structure(view: memoryview, scope: _Scope, base: int, acc: _Acc) -> None:
             MALFORMED_ATTRIBUTE_LIST,
         )
     addpath = scope.ctx.ipv4_addpath
+    # RFC 7606 5.3: the IPv4 fields must parse for treat-as-withdraw to be possible at all; when they
+    # do not, reset (or disable ipv4/unicast: `family` names it).
     bad = _prefix_error(view, 2, 2 + wlen, 32, addpath)
     if bad is not None:
+        acc.family = IPV4_UNICAST
         raise acc.reset(None, base + bad[0], f"withdrawn routes: {bad[1]}", INVALID_NETWORK_FIELD)
     bad = _prefix_error(view, aend, n, 32, addpath)
     if bad is not None:
+        acc.family = IPV4_UNICAST
         raise acc.reset(None, base + bad[0], f"NLRI: {bad[1]}", INVALID_NETWORK_FIELD)
 
     seen: set[int] = set()

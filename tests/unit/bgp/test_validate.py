@@ -125,11 +125,13 @@ def test_nlri_field_syntax_error_resets_3_10():
         "session-reset",
         (3, 10, b""),
         reasons=(Reason(None, AFTER_BASE, "NLRI: prefix length 33 exceeds 32"),),
+        family=IPV4_UNICAST,
     )
     assert ebgp(body(BASE, bytes([24, 10, 0]))) == Verdict(
         "session-reset",
         (3, 10, b""),
         reasons=(Reason(None, AFTER_BASE, "NLRI: prefix /24 runs past the end"),),
+        family=IPV4_UNICAST,
     )
 
 
@@ -138,6 +140,7 @@ def test_withdrawn_field_syntax_error_resets_3_10():
         "session-reset",
         (3, 10, b""),
         reasons=(Reason(None, 21, "withdrawn routes: prefix /16 runs past the end"),),
+        family=IPV4_UNICAST,
     )
 
 
@@ -145,7 +148,10 @@ def test_addpath_nlri_checked_with_path_ids():
     ctx = EncodingContext(addpath=frozenset({IPV4_UNICAST}))
     assert ebgp(body(BASE, b"\x00\x00\x00\x01" + NLRI), ctx) == Verdict()
     assert ebgp(body(BASE, b"\x00\x00\x00\x01"), ctx) == Verdict(
-        "session-reset", (3, 10, b""), reasons=(Reason(None, AFTER_BASE, "NLRI: path id without a prefix"),)
+        "session-reset",
+        (3, 10, b""),
+        reasons=(Reason(None, AFTER_BASE, "NLRI: path id without a prefix"),),
+        family=IPV4_UNICAST,
     )
 
 
