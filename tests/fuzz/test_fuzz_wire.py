@@ -297,3 +297,22 @@ def test_regression_attribute_255_e0_32_bytes_is_accepted():
     # alone, without NLRI
     alone = bytes([0xE0, 0xFF, 0x20]) + bytes(32)
     assert check_update(struct.pack("!HH", 0, len(alone)) + alone, EncodingContext(), ibgp=True) == Verdict()
+
+
+# -- differential: the validator's object-free prefix check agrees with the NLRI walk ----------------
+
+
+@fuzz(1500)
+@given(data=st.binary(max_size=60), afi=st.sampled_from([1, 2]), addpath=st.booleans())
+def test_prefix_check_agrees_with_walk(data, afi, addpath):
+    from ze.bgp.wire.nlri.prefix import walk
+
+    width = 32 if afi == 1 else 128
+    bad = validate._prefix_error(memoryview(data), 0, len(data), width, addpath)
+    try:
+        list(walk(data, 0, len(data), afi, addpath))
+    except WireError as e:
+        assert bad is not None
+        assert (e.code, e.subcode) == (3, 10)
+        return
+    assert bad is None
