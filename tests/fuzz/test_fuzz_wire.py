@@ -189,7 +189,7 @@ def mutate(data, body: bytes) -> bytes:
     return bytes(b)
 
 
-@fuzz(1200)
+@fuzz(2500)
 @given(update=valid_updates(), data=st.data())
 def test_mutated_updates_never_raise(update, data):
     body, ctx, ibgp = update
