@@ -415,7 +415,7 @@ def _nlri_error(view: memoryview, start: int, family: Family, scope: _Scope, vba
     addpath = scope.ctx.has_addpath(family)
     if family.afi in (AFI.IPV4, AFI.IPV6) and family.safi in (SAFI.UNICAST, SAFI.MULTICAST):
         bad = _prefix_error(view, start, len(view), 32 if family.afi == AFI.IPV4 else 128, addpath)
-        return None if bad is None else f"{family.name} NLRI at byte {vbase + bad[0]}: {bad[1]}"
+        return None if bad is None else f"{family.name} NLRI at value byte {vbase + bad[0]}: {bad[1]}"
     fspec = scope.codecs.families.get(family)
     if fspec is None:
         return None  # a family no codec knows: nothing to check it against

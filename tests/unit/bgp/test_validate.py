@@ -468,12 +468,12 @@ def mp_reach(afi: int, safi: int, nh: bytes, nlri: bytes) -> bytes:
         ),
         (
             b"\x00\x02\x01\x10" + bytes(16) + b"\x00" + bytes([129]) + bytes(17),
-            "ipv6/unicast NLRI at byte 21: prefix length 129 exceeds 128",
+            "ipv6/unicast NLRI at value byte 21: prefix length 129 exceeds 128",
             IPV6_UNICAST,
         ),
         (
             b"\x00\x01\x01\x04" + bytes(4) + b"\x00" + bytes([24, 10]),
-            "ipv4/unicast NLRI at byte 9: prefix /24 runs past the end",
+            "ipv4/unicast NLRI at value byte 9: prefix /24 runs past the end",
             IPV4_UNICAST,
         ),
     ],
@@ -514,7 +514,7 @@ def test_mp_unreach_malformed_resets_3_9():
     assert (v.action, v.notification, v.family) == ("session-reset", (3, 9, mp), IPV6_UNICAST)
     assert (
         v.reasons[0].text
-        == "ipv6/unicast NLRI at byte 3: prefix /64 runs past the end (RFC 7606 7.12, RFC 4760 7)"
+        == "ipv6/unicast NLRI at value byte 3: prefix /64 runs past the end (RFC 7606 7.12, RFC 4760 7)"
     )
 
 
