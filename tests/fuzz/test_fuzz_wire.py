@@ -63,9 +63,15 @@ def assert_sane(v: Verdict, body_len: int, base: int = 19) -> None:
 
 
 @fuzz(3000)
-@given(body=st.binary(max_size=600), ctx=contexts, ibgp=st.booleans())
-def test_check_update_arbitrary_bytes_never_raises(body, ctx, ibgp):
-    assert_sane(check_update(body, ctx, ibgp=ibgp), len(body))
+@given(
+    body=st.binary(max_size=600),
+    ctx=contexts,
+    ibgp=st.booleans(),
+    confed=st.booleans(),
+    peer_as=st.none() | st.integers(0, 2**32 - 1),
+)
+def test_check_update_arbitrary_bytes_never_raises(body, ctx, ibgp, confed, peer_as):
+    assert_sane(check_update(body, ctx, ibgp=ibgp, confed=confed, peer_as=peer_as), len(body))
 
 
 @fuzz(1500)

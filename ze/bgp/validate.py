@@ -146,6 +146,7 @@ class _Scope(NamedTuple):
     ibgp: bool
     confed: bool
     codecs: Codecs
+    peer_as: int | None
 
 
 class _Reset(Exception):
@@ -196,13 +197,17 @@ def check_update(
     *,
     ibgp: bool,
     confed: bool = False,
+    peer_as: int | None = None,
     base: int = 19,
 ) -> Verdict:
     """The RFC 7606 verdict for an UPDATE body (the bytes after the 19-byte header; `base` is where
     the body starts in the message, for offsets). `ibgp`: the peer is internal; `confed`: the peer is
-    in our confederation (AS_CONFED segments allowed from it). Never raises."""
+    in our confederation (AS_CONFED segments allowed from it); `peer_as`: when given for an eBGP peer,
+    the leftmost AS of AS_PATH must be it (the optional check of RFC 4271 6.3; leave it None for
+    route-server peers, RFC 7947). Never raises."""
     try:
-        return _check(body, ctx, codecs if codecs is not None else core(), ibgp, confed, base)
+        scope = _Scope(ctx, ibgp, confed, codecs if codecs is not None else core(), peer_as)
+        return _check(body, scope, base)
     except Exception as e:  # a bug here must not take the session down; the reason says what broke
         return Verdict(
             RESET,
@@ -211,18 +216,11 @@ def check_update(
         )
 
 
-def _check(
-    body: bytes | bytearray | memoryview,
-    ctx: EncodingContext,
-    codecs: Codecs,
-    ibgp: bool,
-    confed: bool,
-    base: int,
-) -> Verdict:
+def _check(body: bytes | bytearray | memoryview, scope: _Scope, base: int) -> Verdict:
     view = body if isinstance(body, memoryview) else memoryview(body)
     acc = _Acc()
     try:
-        _structure(view, _Scope(ctx, ibgp, confed, codecs), base, acc)
+        _structure(view, scope, base, acc)
     except _Reset:
         pass
     return acc.verdict()
@@ -461,7 +459,15 @@ def _segments(v: memoryview, width: int, what: str, confed_ok: bool) -> str | No
 
 
 def _as_path(v: memoryview, s: _Scope) -> str | None:
-    return _segments(v, 4 if s.ctx.asn4 else 2, "AS_PATH", s.ibgp or s.confed)
+    width = 4 if s.ctx.asn4 else 2
+    why = _segments(v, width, "AS_PATH", s.ibgp or s.confed)
+    if why is None and s.peer_as is not None and not (s.ibgp or s.confed):
+        if len(v) < 2 + width or v[0] != 2:
+            return f"AS_PATH does not start with a sequence holding the peer's AS {s.peer_as} (RFC 4271 6.3)"
+        first = int.from_bytes(v[2 : 2 + width], "big")
+        if first != s.peer_as:
+            return f"AS_PATH leftmost AS {first} is not the peer's AS {s.peer_as} (RFC 4271 6.3)"
+    return why
 
 
 def _as4_path(v: memoryview, s: _Scope) -> str | None:

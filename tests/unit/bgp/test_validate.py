@@ -746,3 +746,23 @@ def test_memoryview_input_and_base():
     assert v == withdraw(4, AFTER_BASE, "length 1, must be 4 (RFC 7606 7.4)")
     v0 = check_update(b, DEFAULT, ibgp=False, base=0)
     assert v0.reasons[0].offset == AFTER_BASE - 19
+
+
+def test_leftmost_as_checked_only_when_peer_as_given():
+    b = body(BASE, NLRI)  # AS_PATH [65001]
+    assert check_update(b, DEFAULT, ibgp=False, peer_as=65001) == Verdict()
+    assert check_update(b, DEFAULT, ibgp=False, peer_as=65002) == withdraw(
+        2,
+        AS_AT,
+        "AS_PATH leftmost AS 65001 is not the peer's AS 65002 (RFC 4271 6.3) (RFC 7606 7.2, RFC 7607)",
+    )
+    assert check_update(b, DEFAULT, ibgp=True, peer_as=65002) == Verdict()
+    as_set = body(ORIGIN + attr(0x40, 2, b"\x01\x01" + struct.pack("!I", 65001)) + NEXT_HOP, NLRI)
+    assert check_update(as_set, DEFAULT, ibgp=False, peer_as=65001) == withdraw(
+        2,
+        AS_AT,
+        "AS_PATH does not start with a sequence holding the peer's AS 65001 (RFC 4271 6.3) (RFC 7606 7.2, RFC 7607)",
+    )
+    empty = body(ORIGIN + attr(0x40, 2, b"") + NEXT_HOP, NLRI)
+    assert check_update(empty, DEFAULT, ibgp=False, peer_as=65001).action == "treat-as-withdraw"
+    assert check_update(empty, DEFAULT, ibgp=False).action == "ok"
