@@ -17,7 +17,7 @@ from ze.core.family import Family
 from ze.core.registry import Registry
 
 # Modules under ze.bgp.wire.attr, each exporting SPEC.
-CORE_ATTRS: tuple[str, ...] = ("origin",)
+CORE_ATTRS: tuple[str, ...] = ("origin", "mpreach", "mpunreach")
 # Modules under ze.bgp.wire.capability, each exporting SPEC.
 CORE_CAPABILITIES: tuple[str, ...] = ()
 
