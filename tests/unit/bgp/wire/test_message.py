@@ -9,7 +9,8 @@ from ze.bgp.wire.render import message_json
 from ze.bgp.wire.update import WireUpdate
 from ze.core.errors import WireError
 
-SAMPLE = bytes.fromhex(open("examples/update-sample.hex").read().strip())
+# examples/update-sample.hex
+SAMPLE = bytes.fromhex("FF" * 16 + "002F02000000144001010040020602010000FDE9400304C0000201180A0000")
 KEEPALIVE = MARKER + bytes.fromhex("001304")
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from ze.bgp.wire.attr.base import OPTIONAL, TRANSITIVE, Attribute, AttrSpec
 from ze.bgp.wire.codecs import Codecs
-from ze.bgp.wire.context import EncodingContext
+from ze.bgp.wire.context import DEFAULT, EncodingContext
 from ze.bgp.wire.header import MARKER
 from ze.bgp.wire.text import TextError, encode_text, parse, tokenize
 from ze.core.family import IPV4_UNICAST, IPV6_UNICAST
@@ -31,7 +31,7 @@ CODECS = Codecs.build(
 ADDPATH = EncodingContext(addpath=frozenset({IPV4_UNICAST, IPV6_UNICAST}))
 
 
-def enc(text: str, ctx: EncodingContext = EncodingContext()) -> list[str]:
+def enc(text: str, ctx: EncodingContext = DEFAULT) -> list[str]:
     return [m.hex().upper() for m in encode_text(text, ctx, CODECS)]
 
 

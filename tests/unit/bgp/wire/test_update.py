@@ -22,7 +22,7 @@ P = Prefix.parse
 def test_sample_fields():
     u = WireUpdate(SAMPLE_BODY)
     assert list(u.withdrawn()) == []
-    assert [(type(a).__name__, a.CODE) for a in u.attributes()][0] == ("Origin", 1)
+    assert next((type(a).__name__, a.CODE) for a in u.attributes()) == ("Origin", 1)
     assert [a.CODE for a in u.attributes()] == [1, 2, 3]
     assert u.attribute(1) == Origin.from_value(0)
     assert bytes(u.attribute(3).raw) == bytes.fromhex("C0000201")
