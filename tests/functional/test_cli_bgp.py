@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from ze.bgp.wire.context import EncodingContext
+from ze.bgp.wire.render import update_from_json
+from ze.core.family import Family
 
 ZE = str(Path(sys.executable).parent / "ze")
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "update-sample.hex"
@@ -133,3 +138,23 @@ def test_bad_input_one_line_exit_1(args, error):
     assert r.stdout == ""
     assert r.stderr.count("\n") == 1 and r.stderr.startswith(error)
     assert "Traceback" not in r.stderr
+
+
+def test_readme_examples_round_trip():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    commands = re.findall(r'^\$ ze bgp encode ((?:--add-path \S+ )?)"(update [^"]+)"', readme, re.M)
+    assert len(commands) == 3
+    for flags, text in commands:
+        encoded = ze("bgp", "encode", *flags.split(), text)
+        assert encoded.returncode == 0
+        decoded = ze("bgp", "decode", "--json", *flags.split(), "-", stdin=encoded.stdout)
+        assert decoded.returncode == 0
+        docs = json.loads(decoded.stdout)
+        docs = docs if isinstance(docs, list) else [docs]
+        # the decoded views encode back to the very bytes ze printed
+        ctx = EncodingContext(addpath=frozenset(Family.parse(f) for f in flags.split()[1:]))
+        assert [update_from_json(doc, ctx).hex().upper() for doc in docs] == encoded.stdout.split()
+    first = re.search(
+        r"^\$ ze bgp encode \"update text origin set igp nhop set 192.0.2.1[^\n]*\n([0-9A-F]+)$", readme, re.M
+    )
+    assert first is not None and first.group(1) == TEXT_HEX
