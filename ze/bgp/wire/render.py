@@ -150,8 +150,8 @@ def _attr_from_json(name: str, v: Any, codecs: Any) -> Attribute:
             if spec.parse_text is not None:
                 return spec.parse_text(v.split() if isinstance(v, str) else [str(w) for w in v])
             raise ValueError(f"attribute {name!r} cannot be built from JSON")
-    if isinstance(v, dict) and {"code", "raw"} <= v.keys():
-        return RawAttribute(bytes.fromhex(v["raw"]), int(v.get("flags", 0xC0)), int(v["code"]))
+    if name.startswith("attribute-") and isinstance(v, dict) and {"code", "hex"} <= v.keys():
+        return RawAttribute(bytes.fromhex(v["hex"]), int(v.get("flags", 0xC0)), int(v["code"]))
     raise ValueError(f"unknown attribute {name!r}")
 
 

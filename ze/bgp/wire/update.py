@@ -36,7 +36,9 @@ _LEN_TYPE = struct.Struct("!HB")
 
 
 class RawAttribute(Attribute):
-    """An attribute kept as bytes with its own code (fallback for codes with no codec)."""
+    """An attribute kept as bytes with its own code: the builder's carrier for raw attribute
+    blocks, and the decoder's fallback when attr.unknown is not part of the build. JSON under
+    "attribute-<code>": {"code": N, "flags": F, "hex": "..."} (as attr.unknown writes it)."""
 
     __slots__ = ("code",)
 
@@ -53,7 +55,11 @@ class RawAttribute(Attribute):
         return f"attribute-{self.code}"
 
     def to_json(self) -> Any:
-        return {"code": self.code, "flags": self.flags, "raw": bytes(self.raw).hex().upper()}
+        return {
+            "code": self.code,
+            "flags": self.flags & ~EXTENDED_LENGTH,
+            "hex": bytes(self.raw).hex().upper(),
+        }
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -67,25 +73,24 @@ class RawAttribute(Attribute):
         return hash((self.code, bytes(self.raw)))
 
 
-def _unknown_factory():
-    """attr.unknown.Unknown(raw, flags, code=...) when that module exists, else RawAttribute."""
-    try:
-        mod = importlib.import_module("ze.bgp.wire.attr.unknown")
-    except ModuleNotFoundError as e:
-        if e.name != "ze.bgp.wire.attr.unknown":
-            raise
-        return RawAttribute
-    return mod.Unknown
-
-
 _UNKNOWN: Any = None
 
 
-def unknown_attribute(code: int, flags: int, view: memoryview) -> Attribute:
+def unknown_attribute(code: int, flags: int, view: memoryview, ctx: EncodingContext, base: int) -> Attribute:
+    """An attribute with no codec: attr.unknown.Unknown.from_wire(code, flags, view, ctx, base)
+    when that module is in the build (it judges unrecognized well-known codes, 3/2), else kept
+    as a RawAttribute."""
     global _UNKNOWN
     if _UNKNOWN is None:
-        _UNKNOWN = _unknown_factory()
-    return _UNKNOWN(view, flags, code=code)
+        try:
+            _UNKNOWN = importlib.import_module("ze.bgp.wire.attr.unknown").Unknown
+        except ModuleNotFoundError as e:
+            if e.name != "ze.bgp.wire.attr.unknown":
+                raise
+            _UNKNOWN = False
+    if _UNKNOWN is False:
+        return RawAttribute(view, flags, code)
+    return _UNKNOWN.from_wire(code, flags, view, ctx, base)
 
 
 def _core_codecs():
@@ -166,7 +171,7 @@ class WireUpdate:
         spec = self._codecs().attrs.get(code)
         view = self.view[vs:ve]
         if spec is None:
-            return unknown_attribute(code, flags, view)
+            return unknown_attribute(code, flags, view, self.ctx, HEADER_LEN + vs)
         attr = spec.cls.from_wire(flags, view, self.ctx, HEADER_LEN + vs)
         if isinstance(attr, (MpReach, MpUnreach)):
             attr.codecs = self.codecs

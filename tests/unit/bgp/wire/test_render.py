@@ -82,7 +82,7 @@ def test_eor_views():
 def test_unknown_attribute_and_lone_next_hop_in_attr():
     u = WireUpdate(bytes.fromhex("0000" + "000E" + "400304C0000201" + "E0FF04DEADBEEF"))
     assert update_json(u) == {
-        "attr": {"attribute-255": {"code": 255, "flags": 224, "raw": "DEADBEEF"}, "next-hop": "192.0.2.1"},
+        "attr": {"attribute-255": {"code": 255, "flags": 224, "hex": "DEADBEEF"}, "next-hop": "192.0.2.1"},
         "nlri": {},
     }
 

@@ -37,7 +37,8 @@ def route_sets(draw):
         adds = draw(st.lists(prefixes(fam.afi, ap), unique=True, max_size=300))
         dels = draw(st.lists(prefixes(fam.afi, ap), unique=True, max_size=300))
         if fam.afi == 1:
-            hops = (str(ipaddress.IPv4Address(draw(st.integers(1, 0xFFFFFFFF)))),)
+            # a host address NEXT_HOP accepts (RFC 4271 6.3: not 0/8, not 224/3)
+            hops = (str(ipaddress.IPv4Address(draw(st.integers(0x01000000, 0xDFFFFFFF)))),)
         else:
             hops = (str(ipaddress.IPv6Address(draw(st.integers(1, (1 << 128) - 1)))),)
             if draw(st.booleans()):
