@@ -158,3 +158,14 @@ def test_readme_examples_round_trip():
         r"^\$ ze bgp encode \"update text origin set igp nhop set 192.0.2.1[^\n]*\n([0-9A-F]+)$", readme, re.M
     )
     assert first is not None and first.group(1) == TEXT_HEX
+
+
+def test_bare_bodies_of_other_types():
+    r = ze("bgp", "decode", "--json", "--type", "keepalive", "")
+    assert r.returncode == 0
+    assert json.loads(r.stdout)["bgp"]["message"] == {"type": "keepalive"}
+    r = ze("bgp", "decode", "--json", "--type", "route-refresh", "00010001")
+    assert r.returncode == 0
+    assert json.loads(r.stdout)["bgp"]["message"] == {"type": "route-refresh"}
+    r = ze("bgp", "decode", "")
+    assert (r.returncode, r.stderr) == (1, "ze: error: no hex given at byte 0\n")

@@ -16,13 +16,14 @@ import sys
 from typing import Any
 
 from ze.bgp.wire.context import EncodingContext
-from ze.bgp.wire.message import decode_input, split_messages
+from ze.bgp.wire.message import TYPE_NAMES, decode_input, split_messages
 from ze.bgp.wire.render import message_json
 from ze.bgp.wire.text import encode_text
 from ze.core.errors import WireError
 from ze.core.family import AFI, Family
 
 _HEXDIGITS = frozenset("0123456789abcdefABCDEF")
+TYPES = {name: mtype for mtype, name in TYPE_NAMES.items()}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -37,6 +38,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         " several whole messages (or lines) are decoded in turn; - reads stdin",
     )
     d.add_argument("--json", action="store_true", help="JSON output (event shape of the plugin protocol)")
+    d.add_argument(
+        "--type",
+        choices=sorted(TYPES),
+        help="the message type of a bare body (default: update); ignored when the marker is given",
+    )
     _context_flags(d)
     d.set_defaults(func=cmd_decode)
 
@@ -88,8 +94,6 @@ def _parse_hex(text: str) -> bytes:
             raise ValueError(f"not hex: {ch!r} at byte {i // 2}")
     if len(cleaned) % 2:
         raise ValueError(f"odd number of hex digits at byte {len(cleaned) // 2}")
-    if not cleaned:
-        raise ValueError("no hex given at byte 0")
     return bytes.fromhex(cleaned)
 
 
@@ -100,10 +104,10 @@ def _wire_message(e: WireError, shift: int = 0) -> str:
     return f"{e.message} at byte {max(0, off - shift)}"
 
 
-def _decode_one(data: bytes, ctx: EncodingContext, base: int) -> Any:
+def _decode_one(data: bytes, ctx: EncodingContext, base: int, mtype: int | None = None) -> Any:
     """Decode and render one input (errors re-based to `base`, the input's offset in the line)."""
     try:
-        msg, shift = decode_input(data, ctx)
+        msg, shift = decode_input(data, ctx, mtype=mtype)
     except WireError as e:
         if e.offset is not None:
             e.offset += base
@@ -132,6 +136,8 @@ def cmd_decode(args: argparse.Namespace) -> int:
         return _fail(str(e))
     text = sys.stdin.read() if args.hex == "-" else args.hex
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines and args.type == "keepalive":
+        lines = [""]  # a KEEPALIVE body is empty
     if not lines:
         return _fail("no hex given at byte 0")
     results = []
@@ -139,8 +145,10 @@ def cmd_decode(args: argparse.Namespace) -> int:
         where = f"line {n}: " if len(lines) > 1 else ""
         try:
             data = _parse_hex(line)
+            if not data and args.type != "keepalive":
+                raise ValueError("no hex given at byte 0")
             for base, part in _inputs(data, ctx):
-                results.append(_decode_one(part, ctx, base))
+                results.append(_decode_one(part, ctx, base, TYPES.get(args.type or "")))
         except WireError as e:
             return _fail(where + _wire_message(e))
         except ValueError as e:

@@ -112,6 +112,8 @@ def decode_body(
         return RawMessage(mtype, view)
     if mtype == MessageType.UPDATE:
         return cls(view, ctx, codecs)
+    if mtype == MessageType.OPEN and codecs is not None:
+        return cls.from_wire(view, base=base, codecs=codecs)
     return cls.from_wire(view, base=base)
 
 
@@ -148,6 +150,10 @@ def split_messages(
     out = []
     pos = 0
     while pos < len(view):
+        if pos and (len(view) - pos < HEADER_LEN or bytes(view[pos : pos + 16]) != MARKER):
+            raise header_error(
+                f"{len(view) - pos} bytes after the last whole message", BAD_MESSAGE_LENGTH, pos
+            )
         _, length = parse_header(view, pos, extended)
         if pos + length > len(view):
             raise header_error(

@@ -84,3 +84,10 @@ def test_split_messages():
     with pytest.raises(WireError) as e:
         message.split_messages(SAMPLE + KEEPALIVE[:-1])
     assert e.value.offset == len(SAMPLE)
+
+
+def test_split_messages_trailing_bytes():
+    with pytest.raises(WireError) as e:
+        message.split_messages(SAMPLE + b"\x00\x01\x02")
+    assert (e.value.code, e.value.subcode, e.value.offset) == (1, 2, len(SAMPLE))
+    assert str(e.value) == f"3 bytes after the last whole message (at byte {len(SAMPLE)})"
