@@ -15,7 +15,7 @@ import pytest
 from ze.bgp.wire.context import EncodingContext
 from ze.bgp.wire.message import decode_message
 from ze.bgp.wire.render import message_json, update_from_json
-from ze.bgp.wire.text import encode_text
+from ze.bgp.wire.text import encode_text, update_text
 from ze.core.family import Family
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "updates.json").read_text())
@@ -52,3 +52,14 @@ def test_text_to_hex(v):
 def test_vectors_cover_the_families():
     fams = {f for v in VECTORS for f in v["json"]["bgp"]["update"]["nlri"]}
     assert fams == {"ipv4/unicast", "ipv6/unicast", "ipv4/multicast", "ipv6/multicast", "l2vpn/evpn"}
+
+
+@pytest.mark.parametrize("v", VECTORS, ids=[v["name"] for v in VECTORS])
+def test_text_view_encodes_back(v):
+    ctx = context(v["context"])
+    text = update_text(decode_message(bytes.fromhex(v["hex"]), ctx))
+    if "text" in v:
+        assert text == v["text"]
+        assert [m.hex().upper() for m in encode_text(text, ctx)] == [v["hex"]]
+    else:
+        assert text is None  # NLRI of a family without a codec has no text form

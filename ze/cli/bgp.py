@@ -1,6 +1,7 @@
 """`ze bgp ...`: offline wire tools.
 
-    ze bgp decode [--json] HEX|-      any message, with or without marker/header, or a bare UPDATE body
+    ze bgp decode [--json] HEX|-      any message, with or without marker/header, or a bare body;
+                                      an UPDATE prints as the route command that encodes it
     ze bgp encode [--json] "update text ..."   the UPDATE(s) as uppercase hex, one line per message
 
 Context flags (both): --asn2, --add-path FAMILY (repeatable), --extended-message,
@@ -18,7 +19,8 @@ from typing import Any
 from ze.bgp.wire.context import EncodingContext
 from ze.bgp.wire.message import TYPE_NAMES, decode_input, split_messages
 from ze.bgp.wire.render import message_json
-from ze.bgp.wire.text import encode_text
+from ze.bgp.wire.text import encode_text, update_text
+from ze.bgp.wire.update import WireUpdate
 from ze.core.errors import WireError
 from ze.core.family import AFI, Family
 
@@ -156,9 +158,10 @@ def cmd_decode(args: argparse.Namespace) -> int:
     if args.json:
         docs = [doc for _, doc in results]
         print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
-    else:
-        for _, doc in results:
-            print(human(doc))
+        return 0
+    for msg, doc in results:
+        line = update_text(msg) if isinstance(msg, WireUpdate) else None
+        print(line if line is not None else human(doc))
     return 0
 
 

@@ -23,8 +23,11 @@
 - A family this build has no codec for keeps its NLRI as {"raw": "HEX"} instead of "nlri".
 - Other messages: "bgp": {"message": {"type": "open"}, "open": <Open.to_json()>} and so on.
 
-The update view is computed at most once per WireUpdate (cached on the object); the envelope
-around it is cheap and built per call (direction, id and peer differ per subscriber).
+Formats (the `format` a plugin subscribes with): "parsed" (the above), "hex" ({"hex": the
+whole message}), "full" (parsed plus "hex"), "summary" ({"nlri": {family: {"add": n, "del": n}}},
+"eor": true for End-of-RIB). Each is computed at most once per WireUpdate (cached on the
+object); the envelope around it is cheap and built per call (direction, id and peer differ
+per subscriber).
 """
 
 from __future__ import annotations
@@ -49,9 +52,15 @@ from ze.core.family import IPV4_UNICAST, Family
 
 
 def message_json(
-    msg: Any, *, direction: str | None = None, msg_id: int | None = None, peer: Any = None
+    msg: Any,
+    *,
+    direction: str | None = None,
+    msg_id: int | None = None,
+    peer: Any = None,
+    fmt: str = "parsed",
 ) -> dict:
-    """The event JSON of one message. `peer` is an address string or the peer object's dict."""
+    """The event JSON of one message. `peer` is an address string or the peer object's dict;
+    `fmt` one of FORMATS (UPDATE only; other messages always render parsed)."""
     mtype = message_type(msg)
     name = TYPE_NAMES[mtype]
     head: dict[str, Any] = {"type": name}
@@ -64,7 +73,7 @@ def message_json(
     bgp: dict[str, Any] = {"message": head}
     if peer is not None:
         bgp["peer"] = peer if isinstance(peer, dict) else {"address": str(peer)}
-    bgp[name] = update_json(msg) if isinstance(msg, WireUpdate) else msg.to_json()
+    bgp[name] = update_view(msg, fmt) if isinstance(msg, WireUpdate) else msg.to_json()
     return {"type": "bgp", "bgp": bgp}
 
 
@@ -75,11 +84,50 @@ def _next_hop_text(attr: Attribute) -> str:
     return raw.hex().upper()
 
 
+def update_view(upd: WireUpdate, fmt: str = "parsed") -> dict:
+    """The "update" object of an UPDATE event in format `fmt`, computed once per message and
+    cached on it. WireError if the message is malformed; ValueError for an unknown format."""
+    cache = upd.rendered
+    if cache is None:
+        cache = upd.rendered = {}
+    view = cache.get(fmt)
+    if view is None:
+        render = _FORMATS.get(fmt)
+        if render is None:
+            raise ValueError(f"format {fmt!r}: expected one of {', '.join(_FORMATS)}")
+        view = cache[fmt] = render(upd)
+    return view
+
+
 def update_json(upd: WireUpdate) -> dict:
-    """The "update" object of an UPDATE event (cached on the WireUpdate). WireError if malformed."""
-    cached = upd._json
-    if cached is not None:
-        return cached
+    """The parsed "update" object (cached). WireError if malformed."""
+    return update_view(upd, "parsed")
+
+
+def _hex(upd: WireUpdate) -> dict:
+    return {"hex": upd.to_bytes().hex().upper()}
+
+
+def _full(upd: WireUpdate) -> dict:
+    return {**update_view(upd, "parsed"), **update_view(upd, "hex")}
+
+
+def _summary(upd: WireUpdate) -> dict:
+    parsed = update_view(upd, "parsed")
+    out: dict[str, Any] = {}
+    for fam, entries in parsed["nlri"].items():
+        counts = out.setdefault(fam, {"add": 0, "del": 0})
+        for e in entries:
+            if e["action"] == "eor":
+                counts["eor"] = True
+            elif "nlri" in e:
+                counts[e["action"]] += len(e["nlri"])
+            else:
+                counts[e["action"]] += 1  # raw NLRI of a family without a codec, counted once
+    return {"nlri": out}
+
+
+def _parsed(upd: WireUpdate) -> dict:
     attr: dict[str, Any] = {}
     order: list[str] = []
     dels: dict[str, list] = {}
@@ -92,9 +140,7 @@ def update_json(upd: WireUpdate) -> dict:
 
     eor = upd.is_eor()
     if eor is not None:
-        out = {"attr": {}, "nlri": {eor.name: [{"action": "eor"}]}}
-        upd._json = out
-        return out
+        return {"attr": {}, "nlri": {eor.name: [{"action": "eor"}]}}
     withdrawn = [p.text() for p in upd.withdrawn()]
     if withdrawn:
         put(dels, IPV4_UNICAST.name, {"action": "del", "nlri": withdrawn})
@@ -133,9 +179,11 @@ def update_json(upd: WireUpdate) -> dict:
     elif next_hop is not None:
         attr["next-hop"] = _next_hop_text(next_hop)
     nlri = {fam: dels.get(fam, []) + adds.get(fam, []) for fam in order}
-    out = {"attr": attr, "nlri": nlri}
-    upd._json = out
-    return out
+    return {"attr": attr, "nlri": nlri}
+
+
+_FORMATS = {"parsed": _parsed, "hex": _hex, "full": _full, "summary": _summary}
+FORMATS = tuple(_FORMATS)
 
 
 # -- JSON -> bytes ---------------------------------------------------------------------------

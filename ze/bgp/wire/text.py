@@ -29,7 +29,7 @@ import ipaddress
 from typing import Any
 
 from ze.bgp.wire.attr import walk as attr_walk
-from ze.bgp.wire.attr.base import Attribute
+from ze.bgp.wire.attr.base import EXTENDED_LENGTH, Attribute
 from ze.bgp.wire.attr.mpreach import parse_item
 from ze.bgp.wire.context import DEFAULT, EncodingContext
 from ze.bgp.wire.update import MP_REACH, MP_UNREACH, NEXT_HOP, NlriSection, RawAttribute, build_updates
@@ -244,3 +244,66 @@ def encode_text(text: str | list[str], ctx: EncodingContext = DEFAULT, codecs: A
     """A route text command -> the UPDATE messages (each within ctx.max_message)."""
     attrs, sections = parse(text, ctx, codecs)
     return list(build_updates(sections, attrs, ctx, codecs))
+
+
+# -- the other way: a decoded UPDATE as a route text command ---------------------------------
+
+
+def _as_words(v: Any) -> list[str] | None:
+    """A JSON value as the words of `KEYWORD set VALUE`, when it is flat enough to be one."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (str, int)):
+        return [str(v)]
+    if isinstance(v, list) and all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in v):
+        return ["[", *map(str, v), "]"]
+    return None
+
+
+def update_text(upd: Any, codecs: Any = None) -> str | None:
+    """A WireUpdate as the route text command that encodes it (`update text ...`), or None when
+    the text syntax cannot say it (NLRI of a family with no codec). Attributes whose value has
+    no text form that parses back to the same bytes are carried in one `attr set HEX` block,
+    which makes the command `update hex ...`."""
+    from ze.bgp.wire.render import update_json  # lazy: render imports this module's neighbours
+
+    if codecs is None:
+        from ze.bgp.wire.codecs import core
+
+        codecs = core()
+    view = update_json(upd)
+    if not view["nlri"]:
+        return None  # attributes and no routes: nothing the text syntax can say
+    words: list[str] = []
+    raw = bytearray()
+    by_code = {spec.code: spec for spec in codecs.by_text.values()}
+    for (flags, _, vs, ve), a in zip(upd.attribute_headers(), upd.attributes()):
+        if a.CODE in (NEXT_HOP, MP_REACH, MP_UNREACH):
+            continue
+        spec = by_code.get(a.CODE)
+        value = _as_words(a.to_json()) if spec is not None else None
+        if value is not None:
+            inner = value[1:-1] if value[0] == "[" else value
+            try:
+                same = spec.parse_text(inner).to_bytes(upd.ctx) == a.to_bytes(upd.ctx)  # type: ignore[union-attr]
+            except ValueError:
+                same = False
+            if same:
+                words += [spec.text, "set", *value]  # type: ignore[union-attr]
+                continue
+        raw += upd.view[vs - (4 if flags & EXTENDED_LENGTH else 3) : ve]  # as received, flags unchanged
+    if raw:
+        words = ["attr", "set", raw.hex().upper(), *words]
+    hops: tuple[str, ...] = ()
+    for fam, entries in view["nlri"].items():
+        for e in entries:
+            if "raw" in e:
+                return None
+            if e["action"] == "add":
+                new = tuple(h for h in (e.get("next-hop"), e.get("next-hop-link-local")) if h)
+                if new != hops:
+                    hops = new
+                    words += ["nhop", "set", *(["[", *hops, "]"] if len(hops) > 1 else hops)]
+            words += ["nlri", fam, e["action"], *e.get("nlri", [])]
+    mode = "hex" if raw else "text"
+    return " ".join(["update", mode, *words]).replace("[ ", "[").replace(" ]", "]")

@@ -103,7 +103,7 @@ class WireUpdate:
     """One received (or built) UPDATE body. Nothing is decoded until asked."""
 
     TYPE = MessageType.UPDATE
-    __slots__ = ("_aend", "_astart", "_json", "codecs", "ctx", "msg_id", "peer", "source_ctx_id", "view")
+    __slots__ = ("_aend", "_astart", "codecs", "ctx", "msg_id", "peer", "rendered", "source_ctx_id", "view")
 
     def __init__(
         self,
@@ -121,7 +121,8 @@ class WireUpdate:
         self.source_ctx_id = ctx.id if source_ctx_id is None else source_ctx_id
         self.peer = peer
         self.msg_id = msg_id
-        self._json: dict | None = None
+        # render.py's cache: format name -> view, so each format is computed once per message.
+        self.rendered: dict[str, Any] | None = None
         n = len(self.view)
         if n < 4:
             raise update_error(

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import pytest
+
 from ze.bgp.wire.context import EncodingContext
 from ze.bgp.wire.header import MARKER
 from ze.bgp.wire.message import decode_message
-from ze.bgp.wire.render import message_json, update_from_json, update_json
+from ze.bgp.wire.render import message_json, update_from_json, update_json, update_view
 from ze.bgp.wire.update import WireUpdate
 from ze.core.family import IPV4_UNICAST, IPV6_UNICAST
 
@@ -95,3 +97,21 @@ def test_json_round_trip_whole_event():
 
 def test_families_in_order():
     assert [IPV4_UNICAST.name] == ["ipv4/unicast"]
+
+
+def test_formats_each_computed_once():
+    body = bytes.fromhex("0003100A09" + "000B" + "40010100" + "400304C0000201" + "180A0000" + "180A0001")
+    u = WireUpdate(body)
+    whole = MARKER + (19 + len(body)).to_bytes(2, "big") + b"\x02" + body
+    assert update_view(u, "hex") == {"hex": whole.hex().upper()}
+    assert update_view(u, "summary") == {"nlri": {"ipv4/unicast": {"add": 2, "del": 1}}}
+    full = update_view(u, "full")
+    assert full == {**update_json(u), "hex": whole.hex().upper()}
+    assert update_view(u, "full") is full
+    assert set(u.rendered) == {"parsed", "hex", "summary", "full"}
+    assert message_json(u, fmt="summary")["bgp"]["update"] is update_view(u, "summary")
+    assert update_view(WireUpdate(b"\x00\x00\x00\x00"), "summary") == {
+        "nlri": {"ipv4/unicast": {"add": 0, "del": 0, "eor": True}}
+    }
+    with pytest.raises(ValueError, match="format 'xml'"):
+        update_view(u, "xml")
