@@ -399,11 +399,9 @@ def build_updates(
             classic = fam == IPV4_UNICAST and len(nh) == 4
         else:
             classic = fam == IPV4_UNICAST
+        pack = _packer(fam, classic, ctx, codecs)
         for item in s.items:
-            if classic:
-                packed = _pack4(item, ctx.ipv4_addpath)
-            else:
-                packed = encode_nlri(fam, [item], ctx, codecs)
+            packed = pack(item)
             while True:
                 if cur.accepts(s.action, classic, fam, nh):
                     cur.add(s.action, classic, fam, nh, packed)
@@ -424,10 +422,23 @@ def build_updates(
             yield eor_message(s.family)
 
 
-def _pack4(item: Any, addpath: bool) -> bytes:
-    buf = bytearray()
-    prefix.encode_into(buf, item, addpath)
-    return bytes(buf)
+def _packer(fam: Family, classic: bool, ctx: EncodingContext, codecs: Any) -> Any:
+    """item -> its packed bytes for `fam` under `ctx` (the codec looked up once per section)."""
+    addpath = ctx.has_addpath(fam)
+    spec = None if classic else codecs.families.get(fam)
+    if classic or (spec is not None and fam.afi in (AFI.IPV4, AFI.IPV6) and fam.safi in (1, 2)):
+        encode_into = prefix.encode_into
+
+        def pack_prefix(item: Any) -> bytes:
+            buf = bytearray()
+            encode_into(buf, item, addpath)
+            return bytes(buf)
+
+        return pack_prefix
+    if spec is None:
+        return lambda item: encode_nlri(fam, [item], ctx, codecs)
+    encode = spec.encode
+    return lambda item: encode((item,), addpath)
 
 
 def _assemble(m: _Msg, attrs: Sequence[Attribute], ctx: EncodingContext, codecs: Any) -> bytes:
