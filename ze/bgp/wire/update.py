@@ -108,7 +108,7 @@ class WireUpdate:
     def __init__(
         self,
         view: memoryview | bytes | bytearray,
-        ctx: EncodingContext = DEFAULT,
+        ctx: EncodingContext,
         codecs: Any = None,
         *,
         source_ctx_id: int | None = None,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ze.bgp.wire.context import EncodingContext
+from ze.bgp.wire.context import DEFAULT, EncodingContext
 from ze.bgp.wire.header import MARKER
 from ze.bgp.wire.message import decode_message
 from ze.bgp.wire.render import message_json, update_from_json, update_json, update_view
@@ -15,7 +15,7 @@ LL = "FE800000000000000000000000000001"
 
 def test_classic_update_event_shape():
     body = bytes.fromhex("0003100A09" + "000B" + "40010100" + "400304C0000201" + "180A0000")
-    u = WireUpdate(body, msg_id=9)
+    u = WireUpdate(body, DEFAULT, msg_id=9)
     assert message_json(u, direction="received", peer="192.0.2.2") == {
         "type": "bgp",
         "bgp": {
@@ -35,7 +35,7 @@ def test_classic_update_event_shape():
 
 
 def test_update_view_is_cached():
-    u = WireUpdate(bytes.fromhex("0000000440010100"))
+    u = WireUpdate(bytes.fromhex("0000000440010100"), DEFAULT)
     first = update_json(u)
     assert update_json(u) is first
     assert message_json(u)["bgp"]["update"] is first
@@ -68,11 +68,11 @@ def test_mp_update_with_link_local_and_addpath():
 
 
 def test_eor_views():
-    assert update_json(WireUpdate(b"\x00\x00\x00\x00")) == {
+    assert update_json(WireUpdate(b"\x00\x00\x00\x00", DEFAULT)) == {
         "attr": {},
         "nlri": {"ipv4/unicast": [{"action": "eor"}]},
     }
-    assert update_json(WireUpdate(bytes.fromhex("00000006800F03000201"))) == {
+    assert update_json(WireUpdate(bytes.fromhex("00000006800F03000201"), DEFAULT)) == {
         "attr": {},
         "nlri": {"ipv6/unicast": [{"action": "eor"}]},
     }
@@ -82,7 +82,7 @@ def test_eor_views():
 
 
 def test_unknown_attribute_and_lone_next_hop_in_attr():
-    u = WireUpdate(bytes.fromhex("0000" + "000E" + "400304C0000201" + "E0FF04DEADBEEF"))
+    u = WireUpdate(bytes.fromhex("0000" + "000E" + "400304C0000201" + "E0FF04DEADBEEF"), DEFAULT)
     assert update_json(u) == {
         "attr": {"attribute-255": {"code": 255, "flags": 224, "hex": "DEADBEEF"}, "next-hop": "192.0.2.1"},
         "nlri": {},
@@ -101,7 +101,7 @@ def test_families_in_order():
 
 def test_formats_each_computed_once():
     body = bytes.fromhex("0003100A09" + "000B" + "40010100" + "400304C0000201" + "180A0000" + "180A0001")
-    u = WireUpdate(body)
+    u = WireUpdate(body, DEFAULT)
     whole = MARKER + (19 + len(body)).to_bytes(2, "big") + b"\x02" + body
     assert update_view(u, "hex") == {"hex": whole.hex().upper()}
     assert update_view(u, "summary") == {"nlri": {"ipv4/unicast": {"add": 2, "del": 1}}}
@@ -110,7 +110,7 @@ def test_formats_each_computed_once():
     assert update_view(u, "full") is full
     assert set(u.rendered) == {"parsed", "hex", "summary", "full"}
     assert message_json(u, fmt="summary")["bgp"]["update"] is update_view(u, "summary")
-    assert update_view(WireUpdate(b"\x00\x00\x00\x00"), "summary") == {
+    assert update_view(WireUpdate(b"\x00\x00\x00\x00", DEFAULT), "summary") == {
         "nlri": {"ipv4/unicast": {"add": 0, "del": 0, "eor": True}}
     }
     with pytest.raises(ValueError, match="format 'xml'"):

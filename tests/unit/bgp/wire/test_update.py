@@ -20,7 +20,7 @@ P = Prefix.parse
 
 
 def test_sample_fields():
-    u = WireUpdate(SAMPLE_BODY)
+    u = WireUpdate(SAMPLE_BODY, DEFAULT)
     assert list(u.withdrawn()) == []
     assert next((type(a).__name__, a.CODE) for a in u.attributes()) == ("Origin", 1)
     assert [a.CODE for a in u.attributes()] == [1, 2, 3]
@@ -35,7 +35,7 @@ def test_sample_fields():
 
 def test_construction_is_lazy_and_errors_are_absolute():
     body = bytes.fromhex("0000" + "0004" + "40010103" + "18")  # bad ORIGIN value, cut prefix
-    u = WireUpdate(body)
+    u = WireUpdate(body, DEFAULT)
     with pytest.raises(WireError) as e:
         list(u.attributes())
     assert (e.value.code, e.value.subcode, e.value.offset) == (3, 6, 19 + 7)
@@ -46,13 +46,13 @@ def test_construction_is_lazy_and_errors_are_absolute():
 
 def test_length_overruns_are_3_1():
     with pytest.raises(WireError) as e:
-        WireUpdate(bytes.fromhex("000500"))
+        WireUpdate(bytes.fromhex("000500"), DEFAULT)
     assert (e.value.code, e.value.subcode, e.value.offset) == (3, 1, 19)
     with pytest.raises(WireError) as e:
-        WireUpdate(bytes.fromhex("0005" + "0A000000"))
+        WireUpdate(bytes.fromhex("0005" + "0A000000"), DEFAULT)
     assert (e.value.code, e.value.subcode, e.value.offset) == (3, 1, 19)
     with pytest.raises(WireError) as e:
-        WireUpdate(bytes.fromhex("0002" + "0800" + "0009" + "40010100"))
+        WireUpdate(bytes.fromhex("0002" + "0800" + "0009" + "40010100"), DEFAULT)
     assert (e.value.code, e.value.subcode, e.value.offset) == (3, 1, 23)
 
 
@@ -60,22 +60,22 @@ def test_withdrawn_with_and_without_addpath():
     body = bytes.fromhex("0007" + "00000007" + "100A01" + "0000")
     u = WireUpdate(body, EncodingContext(addpath=frozenset({IPV4_UNICAST})))
     assert list(u.withdrawn()) == [P("10.1.0.0/16", 7)] and u.has_withdrawn()
-    plain = WireUpdate(bytes.fromhex("0006" + "100A01" + "100A02" + "0000"))
+    plain = WireUpdate(bytes.fromhex("0006" + "100A01" + "100A02" + "0000"), DEFAULT)
     assert [p.text() for p in plain.withdrawn()] == ["10.1.0.0/16", "10.2.0.0/16"]
 
 
 def test_unknown_attribute_kept_raw():
     body = bytes.fromhex("0000" + "0007" + "E0FF04DEADBEEF")
-    (a,) = list(WireUpdate(body).attributes())
+    (a,) = list(WireUpdate(body, DEFAULT).attributes())
     assert (a.CODE, a.flags, bytes(a.raw)) == (255, 0xE0, bytes.fromhex("DEADBEEF"))
     assert a.to_bytes(DEFAULT) == bytes.fromhex("E0FF04DEADBEEF")
 
 
 def test_eor_detection():
-    assert WireUpdate(b"\x00\x00\x00\x00").is_eor() == IPV4_UNICAST
-    assert WireUpdate(bytes.fromhex("00000006800F03000201")).is_eor() == IPV6_UNICAST
-    assert WireUpdate(bytes.fromhex("00000008800F050002011000")).is_eor() is None
-    assert WireUpdate(bytes.fromhex("00000000" + "080A")).is_eor() is None
+    assert WireUpdate(b"\x00\x00\x00\x00", DEFAULT).is_eor() == IPV4_UNICAST
+    assert WireUpdate(bytes.fromhex("00000006800F03000201"), DEFAULT).is_eor() == IPV6_UNICAST
+    assert WireUpdate(bytes.fromhex("00000008800F050002011000"), DEFAULT).is_eor() is None
+    assert WireUpdate(bytes.fromhex("00000000" + "080A"), DEFAULT).is_eor() is None
     assert eor_message(IPV4_UNICAST) == MARKER + bytes.fromhex("00170200000000")
     assert eor_message(IPV6_MULTICAST) == MARKER + bytes.fromhex("001D0200000006800F03000202")
 
