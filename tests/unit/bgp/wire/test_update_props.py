@@ -12,6 +12,7 @@ from ze.bgp.wire.context import EncodingContext
 from ze.bgp.wire.message import decode_any
 from ze.bgp.wire.nlri.prefix import Prefix
 from ze.bgp.wire.render import update_from_json, update_json
+from ze.bgp.wire.text import encode_text, update_text
 from ze.bgp.wire.update import NlriSection, WireUpdate, build_updates
 from ze.core.errors import WireError
 from ze.core.family import IPV4_MULTICAST, IPV4_UNICAST, IPV6_MULTICAST, IPV6_UNICAST
@@ -77,8 +78,9 @@ def test_decode_of_build_is_the_route_sets(case):
             got_dels.setdefault(unreach.family, []).extend(unreach.nlri())
         if announced or reach is not None:
             assert u.attribute(1).origin == origin
-        # the JSON view encodes back to the same bytes
+        # the JSON view and the route text view encode back to the same bytes
         assert update_from_json(update_json(u), ctx) == m
+        assert encode_text(update_text(u), ctx) == [m]
     for s in sections:
         got = got_adds if s.action == "add" else got_dels
         assert got.get(s.family, []) == s.items
