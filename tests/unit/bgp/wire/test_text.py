@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ze.bgp.wire.attr.base import OPTIONAL, TRANSITIVE, Attribute, AttrSpec
 from ze.bgp.wire.codecs import Codecs
@@ -176,3 +178,51 @@ def test_split_to_max_message():
     )
     assert len(out) == 2 and all(len(m) <= 4096 for m in out)
     assert out[0][:16] == MARKER
+
+
+WORDS = [
+    "update",
+    "text",
+    "hex",
+    "origin",
+    "set",
+    "igp",
+    "nhop",
+    "next-hop",
+    "nlri",
+    "attr",
+    "ipv4/unicast",
+    "ipv6/unicast",
+    "ipv4/multicast",
+    "l2vpn/evpn",
+    "add",
+    "del",
+    "eor",
+    "path-id",
+    "7",
+    "[",
+    "]",
+    "10.0.0.0/24",
+    "2001:db8::/32",
+    "192.0.2.1",
+    "2001:db8::1",
+    "fe80::1",
+    "40010100",
+    "4001",
+    "zz",
+    "test-numbers",
+    "1",
+    "x",
+    "0.0.0.0/0",
+    "4294967296",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=25), st.sampled_from([DEFAULT, ADDPATH]))
+def test_any_words_parse_or_raise_value_error(words, ctx):
+    try:
+        out = encode_text(" ".join(words), ctx, CODECS)
+    except ValueError:
+        return
+    assert out and all(m[:16] == MARKER for m in out)
