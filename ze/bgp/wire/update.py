@@ -467,14 +467,3 @@ def eor_message(family: Family) -> bytes:
     a = bytearray()
     MpUnreach.eor(family).encode_into(a, DEFAULT)
     return frame(MessageType.UPDATE, b"\x00\x00" + _U16.pack(len(a)) + a)
-
-
-__all__ = [
-    "EXTENDED_LENGTH",
-    "NlriSection",
-    "RawAttribute",
-    "WireUpdate",
-    "build_updates",
-    "encode_nlri",
-    "eor_message",
-]
