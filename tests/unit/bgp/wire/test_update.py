@@ -170,3 +170,14 @@ def test_build_extended_next_hop_goes_to_mp_reach():
     assert list(u.nlri()) == []
     r = u.mp_reach()
     assert (r.family, r.next_hops, list(r.nlri())) == (IPV4_UNICAST, ["2001:db8::1"], [P("10.0.0.0/24")])
+
+
+def test_build_with_extended_message_fills_65535():
+    ctx = EncodingContext(extended_message=True)
+    prefixes = [Prefix(1, 24, (10 << 24) + (i << 8)) for i in range(20000)]
+    section = NlriSection(IPV4_UNICAST, "add", prefixes, ("192.0.2.1",))
+    messages = list(build_updates([section], [Origin.from_value(0)], ctx))
+    # 34 bytes of header and attributes, then as many 4-byte /24s as fit in 65535
+    assert [len(m) for m in messages] == [34 + 16375 * 4, 34 + (20000 - 16375) * 4]
+    ups = _decode_all(messages, ctx)
+    assert [p for u in ups for p in u.nlri()] == prefixes
