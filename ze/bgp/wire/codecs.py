@@ -19,6 +19,8 @@ from ze.core.registry import Registry
 # Modules under ze.bgp.wire.attr, each exporting SPEC.
 CORE_ATTRS: tuple[str, ...] = (
     "origin",
+    "mpreach",
+    "mpunreach",
     "aspath",
     "nexthop",
     "med",
