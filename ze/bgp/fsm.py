@@ -211,6 +211,15 @@ class Fsm:
         """The peer's BGP identifier, once its OPEN has been received (collision detection)."""
         return None if self.peer_open is None else self.peer_open.router_id_int
 
+    def describe(self, now: float) -> dict[str, Any]:
+        """JSON view for `ze show peers` (kebab-case keys)."""
+        return {
+            "state": self.state.name.lower(),
+            "uptime": None if self.established_at is None else now - self.established_at,
+            "last-error": self.last_error,
+            "negotiated": None if self.negotiated is None else self.negotiated.describe(),
+        }
+
     # -- administrative and transport inputs -------------------------------------------------
 
     def start(self, now: float) -> None:

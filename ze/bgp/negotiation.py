@@ -234,7 +234,7 @@ def negotiate(local: LocalConfig, peer: Open) -> Negotiated:
     peer_asn = peer_asn4.asn if peer_asn4 is not None else peer.asn
     asn4 = local.asn4 and peer_asn4 is not None
     if not local.asn4:
-        peer_asn = peer.asn  # we cannot see the 4-octet capability's ASN as ours to check
+        peer_asn = peer.asn  # we speak 2-octet ASNs only: the peer is what its OPEN field says
     if local.peer_as is not None and peer_asn != local.peer_as:
         raise open_error(f"peer AS {peer_asn}, expected {local.peer_as}", BAD_PEER_AS, None, b"")
     ibgp = peer_asn == local.asn

@@ -724,3 +724,46 @@ def test_collision_needs_an_open_and_both_directions():
     c = opensent()
     with pytest.raises(ValueError, match="one locally"):
         collision_loser(a, c)
+
+
+# -- any bytes: never an exception, always a NOTIFICATION when the session ends --------------------
+
+
+def ended_with_notification(f: Fsm) -> None:
+    out = f.data_to_send()
+    if f.state == State.Idle:
+        events = drain(f)
+        sent = next(e for e in events if isinstance(e, NotificationSent))
+        assert out.endswith(notification_message(sent.code, sent.subcode, sent.data))
+        assert 1 <= sent.code <= 7
+
+
+@given(st.binary(min_size=10, max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_any_open_body(body):
+    f = opensent()
+    f.receive_data(frame(MessageType.OPEN, body), 1)
+    assert f.state in (State.Idle, State.OpenConfirm)
+    ended_with_notification(f)
+
+
+@given(st.binary(max_size=200), st.sampled_from([opensent, openconfirm, established]))
+@settings(max_examples=300, deadline=None)
+def test_any_bytes_after_a_good_start(data, setup):
+    f = setup()
+    f.receive_data(bytes.fromhex(M) + data, 1)
+    ended_with_notification(f)
+
+
+def test_describe():
+    f = established(now=10)
+    d = f.describe(25)
+    assert (d["state"], d["uptime"], d["last-error"]) == ("established", 15, "")
+    assert d["negotiated"]["peer-as"] == 65002 and d["negotiated"]["hold-time"] == 90
+    f.stop(30, "bye")
+    assert f.describe(31) == {
+        "state": "idle",
+        "uptime": None,
+        "last-error": "administrative shutdown",
+        "negotiated": f.negotiated.describe(),
+    }
