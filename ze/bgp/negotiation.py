@@ -7,6 +7,8 @@ the OPEN NOTIFICATION a refusal calls for (the fsm turns it into the NOTIFICATIO
     peer AS not the one configured              2/2  Bad Peer AS (RFC 4271 6.2)
     same BGP identifier as ours on iBGP         2/3  Bad BGP Identifier (RFC 6286 2.2)
     hold time below our configured minimum      2/6  Unacceptable Hold Time (RFC 4271 6.2)
+    a capability we require is missing         2/7  Unsupported Capability (RFC 5492 5; data:
+                                                     our own encoding of what is missing)
     BGP Role pair not in RFC 9234 Table 2,
     several roles that differ, or no role
     from the peer in strict mode                2/11 Role Mismatch (RFC 9234 4.2)
@@ -55,6 +57,7 @@ from ze.core.family import IPV4_UNICAST, Family
 BAD_PEER_AS = 2
 BAD_BGP_IDENTIFIER = 3
 UNACCEPTABLE_HOLD_TIME = 6
+UNSUPPORTED_CAPABILITY = 7  # RFC 5492 5
 
 __all__ = ["LocalConfig", "Negotiated", "build_open", "negotiate", "ROLE_MISMATCH"]
 
@@ -70,6 +73,7 @@ class LocalConfig:
     ipv4_without_mp: a peer that sends no Multiprotocol capability negotiates ipv4/unicast alone
     (RFC 4760 8) when True, nothing when False. min_hold_time: the smallest non-zero hold time we
     accept from the peer. extra_capabilities: announced as given (features' capabilities).
+    required_capabilities: codes the peer must announce too (1, multiprotocol: every family of ours).
     """
 
     asn: int
@@ -94,6 +98,7 @@ class LocalConfig:
     link_local_nexthop: bool = False
     ipv4_without_mp: bool = True
     extra_capabilities: tuple[Capability, ...] = ()
+    required_capabilities: frozenset[int] = frozenset()
 
     @property
     def router_id_int(self) -> int:
@@ -218,6 +223,28 @@ def _modes(local: LocalConfig) -> dict[Family, int]:
     return {f: mode_value(m) for f, m in local.addpath.items()}
 
 
+def _check_required(local: LocalConfig, peer: Open, families: tuple[Family, ...]) -> None:
+    codes = set(peer.capability_codes())
+    missing: list[Capability] = []
+    for cap in build_open(local).capabilities():
+        code = cap.CODE
+        if code not in local.required_capabilities:
+            continue
+        if isinstance(cap, Multiprotocol):
+            if cap.family not in families:
+                missing.append(cap)
+        elif code not in codes:
+            missing.append(cap)
+    if missing:
+        names = ", ".join(c.family.name if isinstance(c, Multiprotocol) else c.NAME for c in missing)
+        raise open_error(
+            f"peer lacks required capabilities: {names}",
+            UNSUPPORTED_CAPABILITY,
+            None,
+            b"".join(c.to_bytes() for c in missing),
+        )
+
+
 def negotiate(local: LocalConfig, peer: Open) -> Negotiated:
     """The session's terms, or WireError (OPEN NOTIFICATION 2/x) when the OPEN is refused.
     `peer` has passed Open.from_wire (version, AS 0, identifier 0, hold 1-2 already checked)."""
@@ -269,6 +296,8 @@ def negotiate(local: LocalConfig, peer: Open) -> Negotiated:
     else:
         peer_families = {IPV4_UNICAST} if local.ipv4_without_mp else set()
     families = tuple(f for f in local.families if f in peer_families)
+    if local.required_capabilities:
+        _check_required(local, peer, families)
     negotiated_families = frozenset(families)
 
     hold = min(local.hold_time, peer.hold_time)

@@ -432,3 +432,20 @@ def test_full_config_against_itself():
     assert back.recv_ctx == n.send_ctx and back.send_ctx == n.recv_ctx
     assert (back.peer_asn, back.hold_time, back.keepalive_time) == (4200000001, 90, 30)
     assert back.peer_hostname == ("r1", "example.net") and back.peer_software_version == "ze/0.1"
+
+
+def test_required_capabilities():
+    local = LocalConfig(
+        65001,
+        "192.0.2.1",
+        families=(IPV4_UNICAST, IPV6_UNICAST),
+        addpath={IPV4_UNICAST: "receive"},
+        required_capabilities=frozenset({1, 69}),
+    )
+    with pytest.raises(WireError) as e:
+        negotiate(local, peer([MP4, RR]))
+    assert (e.value.code, e.value.subcode) == (2, 7)
+    assert e.value.data == bytes.fromhex("010400020001" + "45040001" + "0101")
+    assert str(e.value) == "peer lacks required capabilities: ipv6/unicast, addpath"
+    ok = negotiate(local, peer([MP4, MP6, AddPath.from_value([(IPV4_UNICAST, "send")])]))
+    assert ok.addpath_receive == frozenset({IPV4_UNICAST})
