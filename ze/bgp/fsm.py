@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import struct
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ze.bgp.events import (
@@ -147,6 +147,7 @@ def keep_locally_initiated(local_id: int, remote_id: int, local_as: int, remote_
 class Fsm:
     """One BGP session over one connection. `local` says what we offer and accept; `peer` is an
     opaque label echoed in SessionEstablished. passive: never initiate (wait in Active).
+    max_prefixes: family -> the most prefixes accepted (see prefix_count).
     delay_open_time: 0 disables DelayOpen. check_update(body, recv_ctx) -> verdict: optional;
     its return value rides on UpdateReceived, a WireError it raises becomes the NOTIFICATION."""
 
@@ -161,6 +162,7 @@ class Fsm:
         open_hold_time: float = 240.0,
         check_update: Callable[[memoryview, EncodingContext], Any] | None = None,
         codecs: Codecs | None = None,
+        max_prefixes: Mapping[Family, int] | None = None,
     ) -> None:
         self.local = local
         self.peer = peer
@@ -170,6 +172,8 @@ class Fsm:
         self.open_hold_time = open_hold_time
         self.check_update = check_update
         self.codecs = codecs
+        self.max_prefixes: Mapping[Family, int] = max_prefixes or {}
+        self.prefix_counts: dict[Family, int] = {}
         self.local_open: Open = build_open(local)
         self.state = State.Idle
         self.peer_open: Open | None = None
@@ -293,6 +297,16 @@ class Fsm:
             now, MAX_PREFIXES, max_prefix_data(family, limit), f"{family.name} prefix limit {limit} exceeded"
         )
 
+    def prefix_count(self, family: Family, count: int, now: float) -> bool:
+        """The reactor's count of prefixes held from this peer in `family`. Above the family's
+        maximum (max_prefixes) the session ends with Cease 1 (RFC 4486); True when it did."""
+        self.prefix_counts[family] = count
+        limit = self.max_prefixes.get(family)
+        if limit is None or count <= limit or self.state != State.Established:
+            return False
+        self.max_prefix_exceeded(now, family, limit)
+        return True
+
     def collision_detected(self, now: float) -> None:
         """This connection lost collision resolution: Cease 7 (RFC 4271 6.8, RFC 4486)."""
         self.cease(now, CONNECTION_COLLISION, b"", "connection collision resolution")
@@ -396,6 +410,7 @@ class Fsm:
             self._hold_at = now + neg.hold_time
         if self.state == State.OpenConfirm:
             self.established_at = now
+            self.prefix_counts = {}
             self._set_state(State.Established)
             self._events.append(SessionEstablished(self.peer, neg.recv_ctx, neg.send_ctx, neg))
         else:

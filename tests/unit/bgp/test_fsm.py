@@ -767,3 +767,20 @@ def test_describe():
         "last-error": "administrative shutdown",
         "negotiated": f.negotiated.describe(),
     }
+
+
+def test_prefix_count_over_the_maximum():
+    f = established(max_prefixes={IPV4_UNICAST: 2})
+    assert f.prefix_count(IPV4_UNICAST, 2, 1) is False
+    assert f.prefix_count(IPV6_UNICAST, 50, 1) is False  # no maximum for ipv6/unicast
+    assert f.state == State.Established and f.data_to_send() == b""
+    assert f.prefix_count(IPV4_UNICAST, 3, 2) is True
+    assert f.prefix_counts == {IPV4_UNICAST: 3, IPV6_UNICAST: 50}
+    assert_closed(
+        f,
+        State.Established,
+        notif(6, 1, "0001" + "01" + "00000002"),
+        "ipv4/unicast prefix limit 2 exceeded",
+        True,
+    )
+    assert f.prefix_count(IPV4_UNICAST, 4, 3) is False  # already down
