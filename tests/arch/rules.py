@@ -35,7 +35,12 @@ RULES: tuple[Rule, ...] = (
     Rule("L0.5", ("ze._native",), ("ze.core",)),
     Rule("L1", ("ze.bgp.wire",), ("ze.core", "ze._native"), io_free=True),
     Rule("L1", ("ze.plugin.protocol",), ("ze.core", "ze._native"), io_free=True),
-    Rule("L2", ("ze.bgp.fsm", "ze.bgp.events", "ze.bgp.validate"), ("ze.bgp.wire", "ze.core"), io_free=True),
+    Rule(
+        "L2",
+        ("ze.bgp.fsm", "ze.bgp.events", "ze.bgp.validate", "ze.bgp.negotiation"),
+        ("ze.bgp.wire", "ze.core"),
+        io_free=True,
+    ),
     Rule("L2", ("ze.hub", "ze.config"), ("ze.core", "ze.plugin.protocol")),
     Rule("L3", ("ze.bgp.io", "ze.bgp.reactor"), ("ze.bgp", "ze.core", "ze._native")),
     Rule("L3", ("ze.plugin.sdk",), ("ze.plugin.protocol", "ze.core", "ze.bgp.wire", "ze.bgp.events")),
