@@ -158,6 +158,7 @@ class MpReach(Attribute):
         codecs: Any = None,
         *,
         packed: bytes | None = None,
+        reserved: int = 0,
     ) -> MpReach:
         """Build from a family, next hops (strings, or the raw field as bytes) and NLRI items
         (or `packed`, NLRI already encoded for `ctx`). ValueError when the parts do not fit."""
@@ -167,13 +168,18 @@ class MpReach(Attribute):
             raise ValueError(f"next hop field of {len(nh)} bytes is too long")
         if packed is None:
             packed = encode_nlri(family, items, ctx, codecs)
-        raw = _HEAD.pack(family.afi, family.safi, len(nh)) + nh + b"\x00" + packed
+        raw = _HEAD.pack(family.afi, family.safi, len(nh)) + nh + bytes([reserved]) + packed
         return cls(raw, None, ctx, 0, codecs)
 
     @property
     def family(self) -> Family:
         afi, safi, _ = _HEAD.unpack_from(self.raw, 0)
         return Family(afi, safi)
+
+    @property
+    def reserved(self) -> int:
+        """The byte after the next hop (RFC 4760: reserved, ignored on receipt; kept for exact JSON)."""
+        return self.raw[4 + self.raw[3]]
 
     @property
     def next_hop_bytes(self) -> bytes:
@@ -209,6 +215,8 @@ class MpReach(Attribute):
         hops = self.next_hops
         if hops:
             out["next-hop"] = hops
+        if self.reserved:
+            out["reserved"] = self.reserved
         out.update(nlri_json(self.family, self.nlri()))
         return out
 
@@ -218,10 +226,12 @@ class MpReach(Attribute):
         hops = v.get("next-hop", [])
         if isinstance(hops, str):
             hops = [hops]
+        reserved = int(v.get("reserved", 0))
         if "raw" in v:
-            return cls.from_value(family, hops, ctx=ctx, codecs=codecs, packed=bytes.fromhex(v["raw"]))
+            packed = bytes.fromhex(v["raw"])
+            return cls.from_value(family, hops, ctx=ctx, codecs=codecs, packed=packed, reserved=reserved)
         items = [parse_item(family, t, codecs) for t in v.get("nlri", [])]
-        return cls.from_value(family, hops, items, ctx, codecs)
+        return cls.from_value(family, hops, items, ctx, codecs, reserved=reserved)
 
 
 def walk_nlri(
