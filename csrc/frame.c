@@ -10,7 +10,7 @@
 #define HEADER_LEN 19
 
 /* Smallest legal length per type 1..5 (RFC 4271 4.2-4.5, RFC 2918). */
-static const uint16_t min_len[6] = {0, 29, 23, 21, 19, 23};
+static const uint16_t min_len[6] = {0, 29, 23, 21, 19, 19}; /* RR: RFC 7313 wants 7/1, not 1/2 */
 
 static uint32_t max_len(int extended)
 {

@@ -28,7 +28,7 @@ MAX_EXTENDED_LEN = 65535
 MIN_BUFFER = 65536 + HEADER_LEN  # room for a partial extended message plus a header
 MAX_BUFFER = 1 << 31  # offsets are u32 in C
 _TYPE_NAMES = {1: "OPEN", 2: "UPDATE", 3: "NOTIFICATION", 4: "KEEPALIVE", 5: "ROUTE_REFRESH"}
-MIN_LEN = {1: 29, 2: 23, 3: 21, 4: 19, 5: 23}
+MIN_LEN = {1: 29, 2: 23, 3: 21, 4: 19, 5: 19}  # RR: a bad length is 7/1 (RFC 7313), decided by its codec
 
 # What a pool's memory is backed by.
 KIND_NAMES = ("plain", "thp", "hugetlb")

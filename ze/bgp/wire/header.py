@@ -32,7 +32,8 @@ MIN_LEN = {
     MessageType.UPDATE: 23,
     MessageType.NOTIFICATION: 21,
     MessageType.KEEPALIVE: 19,
-    MessageType.ROUTE_REFRESH: 23,
+    # A short ROUTE-REFRESH passes framing: RFC 7313 section 5 answers it with 7/1 (the codec does).
+    MessageType.ROUTE_REFRESH: 19,
 }
 
 # Header error subcodes (RFC 4271 6.1).

@@ -65,3 +65,17 @@ def test_from_json_errors(obj, match):
 
 def test_repr():
     assert repr(RouteRefresh(1, 1, 2)) == "RouteRefresh(ipv4/unicast, eorr)"
+
+
+def test_short_route_refresh_passes_framing_and_is_7_1():
+    from ze.bgp.wire import header
+    from ze.core.errors import WireError
+
+    msg = bytes.fromhex("FF" * 16 + "001605" + "000101")
+    assert header.parse_header(msg) == (5, 22)
+    try:
+        RouteRefresh.from_wire(memoryview(msg)[19:])
+    except WireError as e:
+        assert (e.code, e.subcode) == (7, 1)
+    else:
+        raise AssertionError("a 3-byte ROUTE-REFRESH body must be refused")
