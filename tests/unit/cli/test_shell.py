@@ -7,7 +7,15 @@ from ze.cli.shell import Shell, command_tree, next_words
 
 def test_next_words():
     tree = command_tree(lambda: ["a", "b"])
-    assert [w for w, _ in next_words(tree, [])[0]] == ["show", "schema", "signal", "config", "help", "exit", "quit"]
+    assert [w for w, _ in next_words(tree, [])[0]] == [
+        "show",
+        "schema",
+        "signal",
+        "config",
+        "help",
+        "exit",
+        "quit",
+    ]
     assert next_words(tree, ["signal"])[0] == [
         ("reload", "reload the config file (as SIGHUP)"),
         ("stop", "stop gracefully (as SIGTERM)"),
