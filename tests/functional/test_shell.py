@@ -90,7 +90,12 @@ def test_interactive_shell(daemon, tmp_path):
         t.send(b"signal ?")
         out = t.read_until(b"write a status dump to the log")
         assert b"reload  reload the config file (as SIGHUP)" in out
+        # The help is printed outside the prompt; keys typed meanwhile may be lost, so let
+        # the prompt come back first.
+        t.read_until(b"ze> signal", timeout=15)
+        time.sleep(0.5)
         t.send(b"\x15")  # ^U clears the line
+        time.sleep(0.2)
         t.mark()
         t.send(b"show peers\r")
         out = t.read_until(b"beta")
