@@ -187,7 +187,11 @@ class Daemon:
         except (ConfigError, OSError) as e:
             return self._reload_failed(str(e), [])
         d = diff(self.config, new)
-        self.store.running = new
+        try:
+            self.store.record(self.config, new)
+        except OSError as e:
+            log.warning("cannot archive the previous config", archive=str(self.store.archive), error=str(e))
+            self.store.running = new
         self.apply(new, d)
         result = {"status": "ok", "time": _iso(time.time()), "changed": not d.empty, "diff": d.to_dict()}
         self.reloads["ok" if not d.empty else "unchanged"] += 1
@@ -310,11 +314,24 @@ class Daemon:
         number = params.get("number")
         if not isinstance(number, int) or isinstance(number, bool) or number < 1:
             raise ApiError("bad-params", 'config-rollback needs {"number": N} with N >= 1')
+        assert self.config is not None
         try:
-            self.store.rollback(number)
+            new = self.store.rollback(number)
         except ConfigProblems as e:
             raise ApiError("rollback-failed", str(e)) from None
-        return {"result": await self.request_reload()}
+        except OSError as e:
+            raise ApiError("rollback-failed", f"{self.store.archive}: {e.strerror or e}") from None
+        d = diff(self.config, new)
+        self.apply(new, d)
+        self.reloads["ok" if not d.empty else "unchanged"] += 1
+        self.last_reload = {
+            "status": "ok",
+            "time": _iso(time.time()),
+            "changed": not d.empty,
+            "diff": d.to_dict(),
+        }
+        log.info("rolled back", number=number)
+        return {"result": self.last_reload}
 
 
 def run(config_path: str, log_level: str | None = None, socket_path: str | None = None) -> int:

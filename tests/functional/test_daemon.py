@@ -203,3 +203,28 @@ def test_run_errors(tmp_path):
         f"ze: error: {bad}:1:16: local-as: 0 is out of range (expected as-number in 1..4294967295)\n",
     )
     assert "Traceback" not in r.stderr
+
+
+def test_reload_archives_and_rollback(daemon):
+    d = daemon(peers_conf(("a", 2)))
+    assert d.json("config", "history") == {"commits": []}
+    d.conf.write_text(peers_conf(("a", 2), ("b", 3)))
+    d.json("signal", "reload")
+    d.conf.write_text(peers_conf(("c", 4)))
+    d.json("signal", "reload")
+    commits = d.json("config", "history")["commits"]
+    assert [(c["number"], c["comment"]) for c in commits] == [(1, "reload"), (2, "before the first commit")]
+    result = d.json("config", "rollback", "2")["result"]
+    assert result["diff"] == {
+        "added": ["a"],
+        "removed": ["c"],
+        "changed": [],
+        "unchanged": [],
+        "sections": [],
+    }
+    assert [p["name"] for p in d.json("show", "peers")["peers"]] == ["a"]
+    assert d.conf.read_text() == peers_conf(("a", 2))
+    r = d.ze("config", "rollback", "9")
+    assert (r.returncode, r.stderr) == (1, "ze: error: no commit 9 to roll back to (the archive has 3)\n")
+    r = d.ze("config", "history")
+    assert [line.split()[0] for line in r.stdout.splitlines()[2:]] == ["1", "2", "3"]

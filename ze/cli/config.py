@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ze.cli import output
+from ze.cli.remote import add_client_args, request
 from ze.config.errors import ConfigProblems
 from ze.config.resolve import Config, load_config
 from ze.core.errors import ConfigError
@@ -24,6 +25,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--json", action="store_true", help="JSON envelope output")
     s.add_argument("--text", action="store_true", help="the config as canonical text")
     s.set_defaults(func=cmd_show)
+    h = csub.add_parser("history", help="the running daemon's commit archive (newest first)")
+    add_client_args(h)
+    h.set_defaults(func=cmd_history)
+    r = csub.add_parser("rollback", help="make archived commit N the running config (1 = the previous one)")
+    r.add_argument("number", type=int)
+    add_client_args(r)
+    r.set_defaults(func=cmd_rollback)
 
 
 def load(path: str, as_json: bool) -> tuple[Config | None, int]:
@@ -95,3 +103,20 @@ def cmd_show(args: argparse.Namespace) -> int:
         print_peers(d["peers"])
 
     return output.ok(data, args.json, human)
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    data, code = request(args, "ze-api:config-history")
+    if code:
+        return code
+    rows = [(c["number"], c["time"], c["comment"]) for c in data["commits"]]
+    return output.ok(data, args.json, lambda d: output.table(None, ("number", "time", "comment"), rows))
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    data, code = request(args, "ze-api:config-rollback", {"number": args.number})
+    if code:
+        return code
+    from ze.cli.signal import print_reload
+
+    return output.ok(data, args.json, print_reload)

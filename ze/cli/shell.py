@@ -56,6 +56,8 @@ def command_tree(peer_names: Callable[[], Iterable[str]]) -> dict[str, Word]:
             {
                 "validate": Word("parse and check a config file", argument="FILE"),
                 "show": Word("show a config file as resolved", argument="FILE"),
+                "history": Word("the running daemon's commit archive"),
+                "rollback": Word("make archived commit N running (1 = previous)", argument="N"),
             },
         ),
         "help": Word("list the commands"),
@@ -123,7 +125,11 @@ class Shell:
         from ze.cli.main import build_parser
 
         argv = list(words)
-        if argv[0] in ("show", "schema", "signal") and self.socket and "--socket" not in argv:
+        remote = argv[0] in ("show", "schema", "signal") or argv[:2] in (
+            ["config", "history"],
+            ["config", "rollback"],
+        )
+        if remote and self.socket and "--socket" not in argv:
             argv += ["--socket", self.socket]
         if self.as_json and "--json" not in argv:
             argv.append("--json")

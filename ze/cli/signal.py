@@ -40,16 +40,17 @@ def cmd_reload(args: argparse.Namespace) -> int:
             output.error(p, False)
         return 1
 
-    def human(d: dict) -> None:
-        r = d["result"]
-        if not r.get("changed"):
-            print("reloaded: nothing changed")
-            return
-        diff = r["diff"]
-        rows = [(k, " ".join(diff[k]) or "-") for k in ("added", "removed", "changed", "sections")]
-        output.keyvalues("reloaded", rows)
+    return output.ok(data, args.json, print_reload)
 
-    return output.ok(data, args.json, human)
+
+def print_reload(d: dict) -> None:
+    r = d["result"]
+    if not r.get("changed"):
+        print("reloaded: nothing changed")
+        return
+    diff = r["diff"]
+    rows = [(k, " ".join(diff[k]) or "-") for k in ("added", "removed", "changed", "sections")]
+    output.keyvalues("reloaded", rows)
 
 
 def cmd_stop(args: argparse.Namespace) -> int:

@@ -114,19 +114,34 @@ class Datastore:
         self.candidate = commits[number - 1].path.read_text(encoding="utf-8")
         return self.commit(f"rollback {number}")
 
+    def record(self, previous: Config, new: Config, comment: str = "reload") -> None:
+        """The file was edited in place and `new` replaced `previous` (a reload): archive the
+        previous text so `rollback 1` returns to it."""
+        if previous.text == new.text:
+            return
+        self._archive_text(previous.text)
+        self.archive.mkdir(parents=True, exist_ok=True)
+        (self.archive / "running.json").write_text(
+            json.dumps({"time": time.time(), "comment": comment}), encoding="utf-8"
+        )
+        self.running = new
+
     def _archive_current(self) -> None:
         if not self.path.exists():
             return
+        self._archive_text(self.path.read_text(encoding="utf-8"))
+
+    def _archive_text(self, text: str) -> None:
         self.archive.mkdir(parents=True, exist_ok=True)
         history = self.history()
         serial = history[0].serial + 1 if history else 1
-        (self.archive / f"{serial}.conf").write_text(self.path.read_text(encoding="utf-8"), encoding="utf-8")
+        (self.archive / f"{serial}.conf").write_text(text, encoding="utf-8")
         # The archived text keeps the time and comment of the commit that made it.
         running_meta = self.archive / "running.json"
         if running_meta.exists():
             running_meta.replace(self.archive / f"{serial}.json")
         else:
-            meta = {"time": self.path.stat().st_mtime, "comment": "before the first commit"}
+            meta = {"time": time.time(), "comment": "before the first commit"}
             (self.archive / f"{serial}.json").write_text(json.dumps(meta), encoding="utf-8")
         for old in history[KEEP - 1 :]:
             old.path.unlink(missing_ok=True)

@@ -36,7 +36,11 @@ def test_script_mode(capsys, tmp_path):
     assert shell.execute("exit") is False
     out, err = capsys.readouterr()
     assert out == (
-        "  validate  parse and check a config file\n  show      show a config file as resolved\n  <NAME>\n"
+        "  validate  parse and check a config file\n"
+        "  show      show a config file as resolved\n"
+        "  history   the running daemon's commit archive\n"
+        "  rollback  make archived commit N running (1 = previous)\n"
+        "  <NAME>\n"
     )
     assert err == (
         "ze: error: unknown command 'shwo' (did you mean 'show'?); '?' lists the commands\n"
