@@ -96,7 +96,24 @@ class Daemon:
         return self.socket_override or self.config.environment.api_socket
 
     def handlers(self) -> dict[str, Handler]:
-        """One handler per RPC of ze-api.yang (tests check the two sets are equal)."""
+        """One handler per RPC of ze-api.yang, its params checked against the RPC's input."""
+        return {name: self._checked(name, h) for name, h in self._handlers().items()}
+
+    def _checked(self, name: str, handler: Handler) -> Handler:
+        rpc = self.schema.rpcs.get(name)
+        if rpc is None:
+            raise ConfigError(f"API method {name} has no rpc in the YANG modules")
+
+        async def checked(params: Any) -> Any:
+            try:
+                typed = rpc.check(params)
+            except ValueError as e:
+                raise ApiError("bad-params", str(e)) from None
+            return await handler(typed)
+
+        return checked
+
+    def _handlers(self) -> dict[str, Handler]:
         return {
             "ze-api:show-peers": self._show_peers,
             "ze-api:show-peer": self._show_peer,

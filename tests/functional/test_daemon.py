@@ -79,7 +79,7 @@ def test_socket_speaks_the_line_protocol(daemon):
     assert lines[0].startswith('#1 ok {"peer":{"name":"a",')
     assert lines[1] == '#2 error {"code":"unknown-method","message":"no method nonsense"}'
     assert lines[2] == '#0 error {"code":"bad-line","message":"a line starts with \'#<id> \'"}'
-    assert lines[3] == '#3 error {"code":"bad-params","message":"show-peer needs {\\"name\\": \\"<peer>\\"}"}'
+    assert lines[3] == '#3 error {"code":"bad-params","message":"show-peer: missing parameter \'name\'"}'
     assert lines[4].startswith('#4 ok {"status":{"pid":')
     assert d.proc.poll() is None
 

@@ -16,7 +16,7 @@ def test_handlers_match_ze_api_rpcs(tmp_path):
     path = tmp_path / "ze.conf"
     path.write_text(conf())
     d = Daemon(path)
-    assert sorted(d.handlers()) == sorted(d.schema.rpcs)
+    assert sorted(d._handlers()) == sorted(d.schema.rpcs)
 
 
 def test_reload_requests_coalesce(tmp_path):

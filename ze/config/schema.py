@@ -227,6 +227,37 @@ class Rpc:
     description: str
     input: Node
 
+    def check(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The params typed by the RPC's input; ValueError naming the first problem."""
+        from ze.config.errors import did_you_mean
+
+        short = self.name.split(":", 1)[-1]
+        out: dict[str, Any] = {}
+        for key, value in params.items():
+            node = self.input.children.get(key)
+            if node is None or node.kind != "leaf" or node.type is None:
+                raise ValueError(
+                    f"{short}: unknown parameter '{key}'{did_you_mean(key, self.input.children)}"
+                )
+            numeric = node.type.base in _INT_BOUNDS
+            if isinstance(value, bool) or (numeric and not isinstance(value, int)):
+                if not (node.type.base == "boolean" and isinstance(value, bool)):
+                    raise ValueError(
+                        f"{short}: {key} must be {node.type.describe()}, not {json.dumps(value)}"
+                    )
+                out[key] = value
+                continue
+            if not isinstance(value, (str, int)) or (isinstance(value, int) and not numeric):
+                raise ValueError(f"{short}: {key} must be {node.type.describe()}, not {json.dumps(value)}")
+            try:
+                out[key] = node.type.check(str(value))
+            except ValueError as e:
+                raise ValueError(f"{short}: {key}: {e}") from None
+        for name, node in self.input.children.items():
+            if node.mandatory and name not in out:
+                raise ValueError(f"{short}: missing parameter '{name}'")
+        return out
+
     def to_dict(self) -> dict:
         return {
             "name": self.name,

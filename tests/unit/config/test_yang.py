@@ -95,3 +95,27 @@ def test_duplicate_root_is_refused(tmp_path, monkeypatch):
     )
     with pytest.raises(Exception, match="config root 'bgp' defined twice, by ze-bgp and ze-clash"):
         load_schema(extra=[mod])
+
+
+def test_rpc_input_check(schema):
+    peer = schema.rpcs["ze-api:show-peer"]
+    assert peer.check({"name": "a"}) == {"name": "a"}
+    rollback = schema.rpcs["ze-api:config-rollback"]
+    assert rollback.check({"number": 3}) == {"number": 3}
+    for rpc, params, message in [
+        (peer, {}, "show-peer: missing parameter 'name'"),
+        (peer, {"nmae": "a"}, "show-peer: unknown parameter 'nmae' (did you mean 'name'?)"),
+        (peer, {"name": 5}, "show-peer: name must be name, not 5"),
+        (peer, {"name": "-x"}, "show-peer: name: '-x' is not a valid name"),
+        (rollback, {"number": "3"}, 'config-rollback: number must be uint32 in 1..4294967295, not "3"'),
+        (rollback, {"number": True}, "config-rollback: number must be uint32 in 1..4294967295, not true"),
+        (
+            rollback,
+            {"number": 0},
+            "config-rollback: number: 0 is out of range (expected uint32 in 1..4294967295)",
+        ),
+        (schema.rpcs["ze-api:show-peers"], {"x": 1}, "show-peers: unknown parameter 'x'"),
+    ]:
+        with pytest.raises(ValueError) as e:
+            rpc.check(params)
+        assert str(e.value) == message
