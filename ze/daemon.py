@@ -61,7 +61,7 @@ class Daemon:
         socket_path: str | None = None,
         schema: Schema | None = None,
     ) -> None:
-        self.config_path = Path(config_path)
+        self.config_path = Path(config_path).absolute()
         self.log_level_override = log_level
         self.socket_override = socket_path
         self.schema = schema or load_schema()

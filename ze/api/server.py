@@ -139,6 +139,7 @@ class ControlServer:
             return line.error(
                 msg.id, "unexpected-response", f"no request #{msg.id} is waiting for a response"
             )
+        log.debug("api request", id=msg.id, method=msg.verb)
         handler = self.handlers.get(msg.verb)
         if handler is None:
             close = difflib.get_close_matches(msg.verb, list(self.handlers), n=1)
