@@ -88,7 +88,7 @@ def test_interactive_shell(daemon, tmp_path):
         t.read_until(b"ze>")
         t.mark()
         t.send(b"signal ?")
-        out = t.read_until(b"write a status dump to the log")
+        out = t.read_until(b"write a status dump to the log (as SIGUSR1) and print it")
         assert b"reload  reload the config file (as SIGHUP)" in out
         # The help is printed outside the prompt; keys typed meanwhile may be lost, so let
         # the prompt come back first.

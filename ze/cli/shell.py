@@ -28,42 +28,40 @@ class Word:
     values: Callable[[], Iterable[str]] | None = None  # completions for that argument
 
 
+# One-shot commands that make no sense inside the shell.
+_EXCLUDED = frozenset({"run", "cli"})
+_BUILTINS = {"help": "list the commands", "exit": "leave the shell", "quit": "leave the shell"}
+
+
+def _from_parser(parser: argparse.ArgumentParser, path: tuple[str, ...], values: dict) -> dict[str, Word]:
+    out: dict[str, Word] = {}
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        helps = {a.dest: a.help or "" for a in action._choices_actions}
+        for name, sub in action.choices.items():
+            if not path and name in _EXCLUDED:
+                continue
+            word = Word(helps.get(name, ""), _from_parser(sub, (*path, name), values))
+            positionals = [
+                a
+                for a in sub._actions
+                if not a.option_strings and not isinstance(a, argparse._SubParsersAction)
+            ]
+            if positionals and not word.children:
+                word.argument = (positionals[0].metavar or positionals[0].dest).upper()
+                word.values = values.get((*path, name))
+            out[name] = word
+    return out
+
+
 def command_tree(peer_names: Callable[[], Iterable[str]]) -> dict[str, Word]:
-    return {
-        "show": Word(
-            "show the running daemon's state",
-            {
-                "peers": Word("every configured peer and its state"),
-                "peer": Word("one peer with its resolved settings", argument="NAME", values=peer_names),
-                "config": Word("the running configuration"),
-                "status": Word("the daemon: pid, uptime, reloads, peers"),
-            },
-        ),
-        "schema": Word(
-            "the YANG modules and API methods",
-            {"list": Word("the YANG modules loaded"), "methods": Word("the methods of the control API")},
-        ),
-        "signal": Word(
-            "reload, stop, or dump the status of the daemon",
-            {
-                "reload": Word("reload the config file (as SIGHUP)"),
-                "stop": Word("stop gracefully (as SIGTERM)"),
-                "status": Word("write a status dump to the log (as SIGUSR1)"),
-            },
-        ),
-        "config": Word(
-            "check and show config files",
-            {
-                "validate": Word("parse and check a config file", argument="FILE"),
-                "show": Word("show a config file as resolved", argument="FILE"),
-                "history": Word("the running daemon's commit archive"),
-                "rollback": Word("make archived commit N running (1 = previous)", argument="N"),
-            },
-        ),
-        "help": Word("list the commands"),
-        "exit": Word("leave the shell"),
-        "quit": Word("leave the shell"),
-    }
+    """The shell's commands: the one-shot commands' registry (ze.cli.main DOMAINS), walked."""
+    from ze.cli.main import build_parser
+
+    tree = _from_parser(build_parser(), (), {("show", "peer"): peer_names})
+    tree.update({name: Word(text) for name, text in _BUILTINS.items()})
+    return tree
 
 
 def next_words(tree: dict[str, Word], words: list[str]) -> tuple[list[tuple[str, str]], str | None]:
@@ -125,14 +123,6 @@ class Shell:
         from ze.cli.main import build_parser
 
         argv = list(words)
-        remote = argv[0] in ("show", "schema", "signal") or argv[:2] in (
-            ["config", "history"],
-            ["config", "rollback"],
-        )
-        if remote and self.socket and "--socket" not in argv:
-            argv += ["--socket", self.socket]
-        if self.as_json and "--json" not in argv:
-            argv.append("--json")
         if argv[0] not in self.tree or argv[0] in ("help", "exit", "quit"):
             import difflib
 
@@ -144,6 +134,11 @@ class Shell:
             args = build_parser().parse_args(argv)
         except SystemExit:
             return True  # argparse has printed why
+        # Commands that talk to the daemon use the shell's socket unless told otherwise.
+        if getattr(args, "socket", "absent") is None:
+            args.socket = self.socket
+        if self.as_json and hasattr(args, "json"):
+            args.json = True
         func = getattr(args, "func", None)
         if func is not None:
             try:
