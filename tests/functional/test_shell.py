@@ -104,7 +104,17 @@ def test_interactive_shell(daemon, tmp_path):
         t.send(b"show pe\t")  # two candidates: a menu with each one's help
         out = t.read_until(b"every configured peer and its state")
         assert b"one peer with its resolved settings" in out
-        t.send(b"\x15exit\r")
+        # A FILE argument completes paths.
+        (tmp_path / "unique-name.conf").write_text(peers_conf(("x", 9)))
+        t.send(b"\x15")
+        time.sleep(0.2)
+        t.mark()
+        t.send(f"config validate {tmp_path}/uniq\t".encode())
+        t.read_until(b"unique-name.conf")
+        t.mark()
+        t.send(b"\r")
+        t.read_until(b"unique-name.conf: ok (1 peers)")
+        t.send(b"exit\r")
         assert t.proc.wait(timeout=10) == 0
     finally:
         t.close()

@@ -155,7 +155,8 @@ def _history_path() -> Path:
 
 def interactive(shell: Shell) -> int:
     from prompt_toolkit import PromptSession
-    from prompt_toolkit.completion import Completer, Completion
+    from prompt_toolkit.completion import Completer, Completion, PathCompleter
+    from prompt_toolkit.document import Document
     from prompt_toolkit.history import FileHistory, InMemoryHistory
     from prompt_toolkit.key_binding import KeyBindings
 
@@ -165,11 +166,15 @@ def interactive(shell: Shell) -> int:
             parts = text.split()
             current = "" if not parts or text.endswith(" ") else parts[-1]
             done = parts if current == "" else parts[:-1]
-            options, _arg = next_words(shell.tree, done)
+            options, arg = next_words(shell.tree, done)
+            if arg == "FILE":  # a config file: complete paths
+                yield from paths.get_completions(Document(current, len(current)), complete_event)
+                return
             for word, helptext in options:
                 if word.startswith(current):
                     yield Completion(word, start_position=-len(current), display_meta=helptext)
 
+    paths = PathCompleter(expanduser=True)
     bindings = KeyBindings()
 
     @bindings.add("?")
