@@ -13,7 +13,7 @@ import sys
 from ze import __version__
 
 # Command domains, each a module under ze.cli.
-DOMAINS: tuple[str, ...] = ("bgp",)
+DOMAINS: tuple[str, ...] = ("bgp", "run", "config", "show", "schema", "signal", "shell")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,11 +25,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="domain", metavar="COMMAND")
     for name in DOMAINS:
         importlib.import_module(f"ze.cli.{name}").add_parser(sub)
+    parser.set_defaults(commands=frozenset(sub.choices))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # `ze CONFIG` is `ze run CONFIG`.
+    if argv and not argv[0].startswith("-") and argv[0] not in parser.get_default("commands"):
+        argv = ["run", *argv]
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:

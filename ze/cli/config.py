@@ -1,0 +1,122 @@
+"""`ze config validate FILE`, `ze config show FILE [--json]`: offline config tools."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ze.cli import output
+from ze.cli.remote import add_client_args, request
+from ze.config.errors import ConfigProblems
+from ze.config.resolve import Config, load_config
+from ze.core.errors import ConfigError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("config", help="check and show config files")
+    csub = p.add_subparsers(dest="config_command", metavar="COMMAND")
+    p.set_defaults(func=lambda a: (p.print_help(), 1)[1])
+    v = csub.add_parser("validate", help="parse and check a config file; report every problem")
+    v.add_argument("file")
+    v.add_argument("--json", action="store_true", help="JSON envelope output")
+    v.set_defaults(func=cmd_validate)
+    s = csub.add_parser("show", help="show a config file as resolved (peers with inherited values)")
+    s.add_argument("file")
+    s.add_argument("--json", action="store_true", help="JSON envelope output")
+    s.add_argument("--text", action="store_true", help="the config as canonical text")
+    s.set_defaults(func=cmd_show)
+    h = csub.add_parser("history", help="the running daemon's commit archive (newest first)")
+    add_client_args(h)
+    h.set_defaults(func=cmd_history)
+    r = csub.add_parser("rollback", help="make archived commit N the running config (1 = the previous one)")
+    r.add_argument("number", type=int)
+    add_client_args(r)
+    r.set_defaults(func=cmd_rollback)
+
+
+def load(path: str, as_json: bool) -> tuple[Config | None, int]:
+    """The config, or (None, exit code) after reporting why not."""
+    try:
+        return load_config(path), 0
+    except FileNotFoundError:
+        return None, output.error(f"{path}: no such file", as_json, code=2)
+    except IsADirectoryError:
+        return None, output.error(f"{path}: is a directory", as_json, code=2)
+    except PermissionError:
+        return None, output.error(f"{path}: permission denied", as_json)
+    except ConfigProblems as e:
+        if as_json:
+            return None, output.error(
+                f"{len(e.problems)} problem(s) in {path}",
+                True,
+                data={"problems": [p.to_dict() for p in e.problems]},
+            )
+        for line in str(e).splitlines():
+            output.error(line, False)
+        return None, 1
+    except ConfigError as e:
+        return None, output.error(str(e), as_json)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    cfg, code = load(args.file, args.json)
+    if cfg is None:
+        return code
+    data = {"file": args.file, "valid": True, "peers": len(cfg.peers)}
+    return output.ok(data, args.json, lambda d: print(f"{d['file']}: ok ({d['peers']} peers)"))
+
+
+def print_peers(peers: list[dict[str, Any]]) -> None:
+    rows = [
+        (
+            p["name"],
+            p["group"],
+            p["remote"]["ip"],
+            p["remote"]["as"],
+            p["local-as"],
+            p.get("local-address"),
+            p["hold-time"],
+            " ".join(p["families"]),
+            p.get("state", "configured"),
+        )
+        for p in peers
+    ]
+    output.table(
+        None,
+        ("peer", "group", "remote-ip", "remote-as", "local-as", "local-address", "hold", "families", "state"),
+        rows,
+    )
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    cfg, code = load(args.file, args.json)
+    if cfg is None:
+        return code
+    if args.text and not args.json:
+        print(cfg.render(), end="")
+        return 0
+    data = cfg.to_dict()
+
+    def human(d: dict) -> None:
+        print(cfg.render(), end="")
+        print()
+        print_peers(d["peers"])
+
+    return output.ok(data, args.json, human)
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    data, code = request(args, "ze-api:config-history")
+    if code:
+        return code
+    rows = [(c["number"], c["time"], c["comment"]) for c in data["commits"]]
+    return output.ok(data, args.json, lambda d: output.table(None, ("number", "time", "comment"), rows))
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    data, code = request(args, "ze-api:config-rollback", {"number": args.number})
+    if code:
+        return code
+    from ze.cli.signal import print_reload
+
+    return output.ok(data, args.json, print_reload)

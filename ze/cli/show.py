@@ -1,0 +1,74 @@
+"""`ze show peers|peer NAME|config|status`: ask the running daemon."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ze.cli import output
+from ze.cli.config import print_peers
+from ze.cli.remote import add_client_args, request
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("show", help="show the running daemon's peers, config, status")
+    ssub = p.add_subparsers(dest="show_command", metavar="WHAT")
+    p.set_defaults(func=lambda a: (p.print_help(), 1)[1])
+    for name, helptext, func in (
+        ("peers", "every configured peer and its state", cmd_peers),
+        ("config", "the running configuration", cmd_config),
+        ("status", "the daemon: pid, uptime, reloads, peers", cmd_status),
+    ):
+        s = ssub.add_parser(name, help=helptext)
+        add_client_args(s)
+        s.set_defaults(func=func)
+    s = ssub.add_parser("peer", help="one peer with its resolved settings")
+    s.add_argument("name")
+    add_client_args(s)
+    s.set_defaults(func=cmd_peer)
+
+
+def cmd_peers(args: argparse.Namespace) -> int:
+    data, code = request(args, "ze-api:show-peers")
+    if code:
+        return code
+    return output.ok(data, args.json, lambda d: print_peers(d["peers"]))
+
+
+def _flatten(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(obj, dict):
+        out = []
+        for k, v in obj.items():
+            out.extend(_flatten(v, f"{prefix}{k}" if not prefix else f"{prefix}.{k}"))
+        return out
+    if isinstance(obj, list):
+        return [(prefix, " ".join(str(v) if not isinstance(v, dict) else json.dumps(v) for v in obj))]
+    return [(prefix, obj)]
+
+
+def cmd_peer(args: argparse.Namespace) -> int:
+    data, code = request(args, "ze-api:show-peer", {"name": args.name})
+    if code:
+        return code
+    return output.ok(data, args.json, lambda d: output.keyvalues(f"peer {args.name}", _flatten(d["peer"])))
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    data, code = request(args, "ze-api:show-config")
+    if code:
+        return code
+    return output.ok(data, args.json, lambda d: print(d["config"]["text"], end=""))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    data, code = request(args, "ze-api:show-status")
+    if code:
+        return code
+
+    def human(d: dict) -> None:
+        st = dict(d["status"])
+        st.pop("hub", None)
+        output.keyvalues("ze status", _flatten(st))
+
+    return output.ok(data, args.json, human)

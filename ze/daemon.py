@@ -1,0 +1,391 @@
+"""The composition root: config + hub + control socket (+ plugin host and discovery later).
+
+`ze run CONFIG` builds a Daemon and runs it on uvloop. Until the speaker exists the BGP part
+validates and holds the peer set. Signals: SIGHUP reloads (parse, validate, diff, apply what
+changed; an invalid config keeps the running one; reloads asked while one runs coalesce into
+one more), SIGTERM/SIGINT stop gracefully, SIGUSR1 writes a status dump to the log. The
+control socket offers the same, and the methods of ze-api.yang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ze import __version__
+from ze.api.server import ApiError, ControlServer, Handler
+from ze.config.datastore import Datastore
+from ze.config.diff import ConfigDiff, diff
+from ze.config.errors import ConfigProblems
+from ze.config.resolve import Config, Peer, load_config
+from ze.config.schema import Schema, load_schema
+from ze.core import log as zlog
+from ze.core.errors import ConfigError
+from ze.hub.bus import Hub
+
+log = zlog.get_logger("ze.daemon")
+
+# How long a reload waits for more requests to fold into it.
+COALESCE = 0.05
+
+
+@dataclass(slots=True)
+class PeerState:
+    peer: Peer
+    state: str = "idle"  # sessions come with the speaker; until then a peer is configured and idle
+    since: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.peer.to_dict()
+        out["state"] = self.state
+        out["since"] = _iso(self.since)
+        return out
+
+
+def _iso(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+class Daemon:
+    def __init__(
+        self,
+        config_path: str | Path,
+        *,
+        log_level: str | None = None,
+        socket_path: str | None = None,
+        schema: Schema | None = None,
+    ) -> None:
+        self.config_path = Path(config_path).absolute()
+        self.log_level_override = log_level
+        self.socket_override = socket_path
+        self.schema = schema or load_schema()
+        self.store = Datastore(self.config_path, self.schema)
+        self.hub = Hub()
+        self.config: Config | None = None
+        self.peers: dict[str, PeerState] = {}
+        self.server: ControlServer | None = None
+        self.started = time.time()
+        self.reloads = {"ok": 0, "failed": 0, "unchanged": 0}
+        self.last_reload: dict[str, Any] | None = None
+        self._stop = asyncio.Event()
+        self._reload_wanted = asyncio.Event()
+        self._waiters: list[asyncio.Future] = []
+
+    # --- start-up ------------------------------------------------------------------------
+    def load(self) -> Config:
+        """Load the config file (FileNotFoundError, ConfigProblems) and apply it as the first."""
+        cfg = self.store.load()
+        self.config = cfg
+        self._setup_logging(cfg)
+        now = time.time()
+        self.peers = {name: PeerState(p, since=now) for name, p in cfg.peers.items()}
+        return cfg
+
+    def _setup_logging(self, cfg: Config) -> None:
+        zlog.setup(self.log_level_override or cfg.environment.log_level)
+
+    @property
+    def socket_path(self) -> str:
+        assert self.config is not None
+        return self.socket_override or self.config.environment.api_socket
+
+    def handlers(self) -> dict[str, Handler]:
+        """One handler per RPC of ze-api.yang, its params checked against the RPC's input."""
+        return {name: self._checked(name, h) for name, h in self._handlers().items()}
+
+    def _checked(self, name: str, handler: Handler) -> Handler:
+        rpc = self.schema.rpcs.get(name)
+        if rpc is None:
+            raise ConfigError(f"API method {name} has no rpc in the YANG modules")
+
+        async def checked(params: Any) -> Any:
+            try:
+                typed = rpc.check(params)
+            except ValueError as e:
+                raise ApiError("bad-params", str(e)) from None
+            return await handler(typed)
+
+        return checked
+
+    def _handlers(self) -> dict[str, Handler]:
+        return {
+            "ze-api:show-peers": self._show_peers,
+            "ze-api:show-peer": self._show_peer,
+            "ze-api:show-config": self._show_config,
+            "ze-api:show-status": self._show_status,
+            "ze-api:schema-list": self._schema_list,
+            "ze-api:schema-methods": self._schema_methods,
+            "ze-api:signal-reload": self._signal_reload,
+            "ze-api:signal-stop": self._signal_stop,
+            "ze-api:signal-status": self._signal_status,
+            "ze-api:config-history": self._config_history,
+            "ze-api:config-rollback": self._config_rollback,
+        }
+
+    async def run(self) -> int:
+        """Serve until stopped. The config must be loaded (load()) first."""
+        assert self.config is not None
+        loop = asyncio.get_running_loop()
+        self.server = ControlServer(self.socket_path, self.handlers(), self.config.environment.api_mode)
+        await self.server.start()
+        for sig, fn in (
+            (signal.SIGHUP, self.request_reload),
+            (signal.SIGTERM, self.request_stop),
+            (signal.SIGINT, self.request_stop),
+            (signal.SIGUSR1, self.dump_status),
+        ):
+            loop.add_signal_handler(sig, fn)
+        self.hub.publish("config/applied", {"peers": sorted(self.peers), "initial": True})
+        log.info(
+            "ze started",
+            pid=os.getpid(),
+            version=__version__,
+            config=str(self.config_path),
+            peers=len(self.peers),
+            socket=self.socket_path,
+        )
+        reloader = asyncio.create_task(self._reload_loop())
+        try:
+            await self._stop.wait()
+        finally:
+            reloader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reloader
+            for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
+                loop.remove_signal_handler(sig)
+            await self.server.close()
+            for fut in self._waiters:
+                if not fut.done():
+                    fut.set_result({"status": "stopped"})
+            log.info("ze stopped", uptime=round(time.time() - self.started, 3))
+        return 0
+
+    # --- signals -------------------------------------------------------------------------
+    def request_stop(self) -> None:
+        log.info("stop requested")
+        self._stop.set()
+
+    def request_reload(self) -> asyncio.Future:
+        """Ask for a reload; the future gets the result of the reload that serves it."""
+        fut = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        self._reload_wanted.set()
+        return fut
+
+    async def _reload_loop(self) -> None:
+        while True:
+            await self._reload_wanted.wait()
+            await asyncio.sleep(COALESCE)  # requests arriving now fold into this reload
+            self._reload_wanted.clear()
+            waiters, self._waiters = self._waiters, []
+            result = self.reload()
+            for fut in waiters:
+                if not fut.done():
+                    fut.set_result(result)
+
+    def reload(self) -> dict[str, Any]:
+        """Parse, validate, diff and apply the config file; keep the running one on error."""
+        assert self.config is not None
+        log.info("reloading", config=str(self.config_path))
+        try:
+            new = load_config(self.config_path, self.schema)
+        except FileNotFoundError:
+            return self._reload_failed(f"{self.config_path}: no such file", [])
+        except ConfigProblems as e:
+            return self._reload_failed(
+                f"{len(e.problems)} problem(s) in {self.config_path}", [str(p) for p in e.problems]
+            )
+        except (ConfigError, OSError) as e:
+            return self._reload_failed(str(e), [])
+        d = diff(self.config, new)
+        try:
+            self.store.record(self.config, new)
+        except OSError as e:
+            log.warning("cannot archive the previous config", archive=str(self.store.archive), error=str(e))
+            self.store.running = new
+        self.apply(new, d)
+        result = {"status": "ok", "time": _iso(time.time()), "changed": not d.empty, "diff": d.to_dict()}
+        self.reloads["ok" if not d.empty else "unchanged"] += 1
+        self.last_reload = result
+        return result
+
+    def _reload_failed(self, error: str, problems: list[str]) -> dict[str, Any]:
+        self.reloads["failed"] += 1
+        log.error("reload failed; keeping the running config", error=error, problems=problems)
+        self.last_reload = {
+            "status": "error",
+            "time": _iso(time.time()),
+            "error": error,
+            "problems": problems,
+        }
+        return self.last_reload
+
+    def apply(self, new: Config, d: ConfigDiff) -> None:
+        """Apply only what changed: peers added, removed, changed; others untouched."""
+        now = time.time()
+        for name in d.removed:
+            del self.peers[name]
+            log.info("peer removed", peer=name)
+        for name in d.changed:
+            self.peers[name] = PeerState(new.peers[name], since=now)
+            log.info("peer changed", peer=name)
+        for name in d.added:
+            self.peers[name] = PeerState(new.peers[name], since=now)
+            log.info("peer added", peer=name, remote=new.peers[name].remote_ip)
+        # Keep the config's peer order.
+        self.peers = {name: self.peers[name] for name in new.peers}
+        old_env = self.config.environment if self.config else None
+        self.config = new
+        if old_env is None or old_env.log_level != new.environment.log_level:
+            self._setup_logging(new)
+        if (
+            old_env is not None
+            and old_env.api_socket != new.environment.api_socket
+            and not self.socket_override
+        ):
+            log.warning(
+                "environment api socket changed: takes effect at the next start", socket=old_env.api_socket
+            )
+        if d.empty:
+            log.info("reload: nothing changed")
+        else:
+            log.info("config applied", **d.to_dict())
+        self.hub.publish("config/applied", {"peers": sorted(self.peers), "diff": d.to_dict()})
+
+    def status(self) -> dict[str, Any]:
+        assert self.config is not None
+        return {
+            "pid": os.getpid(),
+            "version": __version__,
+            "config": str(self.config_path),
+            "socket": self.socket_path,
+            "started": _iso(self.started),
+            "uptime": round(time.time() - self.started, 3),
+            "log-level": self.log_level_override or self.config.environment.log_level,
+            "peers": len(self.peers),
+            "peer-states": {name: ps.state for name, ps in self.peers.items()},
+            "reloads": dict(self.reloads),
+            "last-reload": self.last_reload,
+            "api-requests": self.server.requests if self.server else 0,
+            "hub": self.hub.status(),
+        }
+
+    def dump_status(self) -> dict[str, Any]:
+        st = self.status()
+        log.info("status", **st)
+        return st
+
+    # --- control API handlers ------------------------------------------------------------
+    async def _show_peers(self, params: dict) -> Any:
+        return {"peers": [ps.to_dict() for ps in self.peers.values()]}
+
+    async def _show_peer(self, params: dict) -> Any:
+        name = params.get("name")
+        if not isinstance(name, str) or not name:
+            raise ApiError("bad-params", 'show-peer needs {"name": "<peer>"}')
+        ps = self.peers.get(name)
+        if ps is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(self.peers), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ApiError("not-found", f"no peer '{name}'{hint}")
+        return {"peer": ps.to_dict()}
+
+    async def _show_config(self, params: dict) -> Any:
+        assert self.config is not None
+        out = self.config.to_dict()
+        out["text"] = self.config.render()
+        return {"config": out}
+
+    async def _show_status(self, params: dict) -> Any:
+        return {"status": self.status()}
+
+    async def _schema_list(self, params: dict) -> Any:
+        return {"modules": [m.to_dict() for m in self.schema.modules]}
+
+    async def _schema_methods(self, params: dict) -> Any:
+        return {"methods": [r.to_dict() for r in self.schema.rpcs.values()]}
+
+    async def _signal_reload(self, params: dict) -> Any:
+        return {"result": await self.request_reload()}
+
+    async def _signal_stop(self, params: dict) -> Any:
+        # Answer first, then stop: the stop runs after this response is written.
+        asyncio.get_running_loop().call_later(0.05, self.request_stop)
+        return {"stopping": True}
+
+    async def _signal_status(self, params: dict) -> Any:
+        return {"status": self.dump_status()}
+
+    async def _config_history(self, params: dict) -> Any:
+        return {"commits": [c.to_dict() for c in self.store.history()]}
+
+    async def _config_rollback(self, params: dict) -> Any:
+        number = params.get("number")
+        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+            raise ApiError("bad-params", 'config-rollback needs {"number": N} with N >= 1')
+        assert self.config is not None
+        try:
+            new = self.store.rollback(number)
+        except ConfigProblems as e:
+            raise ApiError("rollback-failed", str(e)) from None
+        except OSError as e:
+            raise ApiError("rollback-failed", f"{self.store.archive}: {e.strerror or e}") from None
+        d = diff(self.config, new)
+        self.apply(new, d)
+        self.reloads["ok" if not d.empty else "unchanged"] += 1
+        self.last_reload = {
+            "status": "ok",
+            "time": _iso(time.time()),
+            "changed": not d.empty,
+            "diff": d.to_dict(),
+        }
+        log.info("rolled back", number=number)
+        return {"result": self.last_reload}
+
+
+def run(config_path: str, log_level: str | None = None, socket_path: str | None = None) -> int:
+    """`ze run`: exit 0 after a graceful stop, 1 on a config or start-up error, 2 for a missing file."""
+    import sys
+
+    zlog.setup(log_level or "info")
+    try:
+        daemon = Daemon(config_path, log_level=log_level, socket_path=socket_path)
+        daemon.load()
+    except FileNotFoundError:
+        print(f"ze: error: {config_path}: no such file", file=sys.stderr)
+        return 2
+    except IsADirectoryError:
+        print(f"ze: error: {config_path}: is a directory", file=sys.stderr)
+        return 2
+    except ConfigProblems as e:
+        for p in e.problems:
+            print(f"ze: error: {p}", file=sys.stderr)
+        return 1
+    except (ConfigError, OSError) as e:
+        print(f"ze: error: {e}", file=sys.stderr)
+        return 1
+    try:
+        import uvloop
+
+        runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
+    except ImportError:  # uvloop is a dependency; plain asyncio keeps ze usable without it
+        runner = asyncio.Runner()
+    from ze.api.server import SocketInUse
+
+    with runner:
+        try:
+            return runner.run(daemon.run())
+        except SocketInUse as e:
+            print(f"ze: error: {e}", file=sys.stderr)
+            return 1
+        except PermissionError as e:
+            print(f"ze: error: control socket {daemon.socket_path}: {e.strerror}", file=sys.stderr)
+            return 1

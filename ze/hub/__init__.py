@@ -1,0 +1,1 @@
+"""The content-agnostic hub (L2): topics, subscriptions, components."""
