@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ZE := $(VENV)/bin/ze
 SAMPLE := examples/update-sample.hex
 
-.PHONY: run test bootstrap lint unit arch fuzz bench clean
+.PHONY: run test bootstrap lint unit arch fuzz bench bench-bpf clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -26,6 +26,9 @@ test: bootstrap lint
 
 bench: bootstrap
 	$(PY) bench/wire.py
+
+bench-bpf: bootstrap
+	$(PY) bench/bpf.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
