@@ -69,43 +69,56 @@ class RouteMaps:
         self.tries = {AFI.IPV4: v4, AFI.IPV6: v6}
 
     def apply(self, changes: Iterable[Change]) -> SyncStats:
-        """Write a batch of changes: upserts through BPF_MAP_UPDATE_BATCH, withdrawals deleted.
-        Later changes to the same prefix in one batch win."""
+        """Write a batch of changes: upserts through BPF_MAP_UPDATE_BATCH, withdrawals through
+        BPF_MAP_DELETE_BATCH. Streams in chunks (memory stays O(chunk) for a 1M-route resync);
+        within a chunk the last change to a prefix wins, and chunks land in order, so the end
+        state is that of applying the changes one by one."""
         st = SyncStats()
-        last: dict[int, dict[bytes, bytes | None]] = {AFI.IPV4: {}, AFI.IPV6: {}}
+        chunk: dict[int, dict[bytes, bytes | None]] = {AFI.IPV4: {}, AFI.IPV6: {}}
+        n = 0
         for prefix, peer, nh in changes:
-            last[prefix.afi][key(prefix)] = route(prefix, peer, nh) if peer else None
-        for afi, entries in last.items():
+            chunk[prefix.afi][key(prefix)] = route(prefix, peer, nh) if peer else None
+            n += 1
+            if n == _BATCH:
+                self._flush(chunk, st)
+                n = 0
+        self._flush(chunk, st)
+        return st
+
+    def _flush(self, chunk: dict[int, dict[bytes, bytes | None]], st: SyncStats) -> None:
+        for afi, entries in chunk.items():
+            if not entries:
+                continue
             trie = self.tries[afi]
             ups = [(k, v) for k, v in entries.items() if v is not None]
             dels = [k for k, v in entries.items() if v is None]
-            for i in range(0, len(ups), _BATCH):
-                chunk = ups[i : i + _BATCH]
+            if ups:
                 st.syscalls += trie.update_batch(
-                    b"".join(k for k, _ in chunk), b"".join(v for _, v in chunk), len(chunk)
+                    b"".join(k for k, _ in ups), b"".join(v for _, v in ups), len(ups)
                 )
-            st.updated += len(ups)
-            for i in range(0, len(dels), _BATCH):
-                chunk = dels[i : i + _BATCH]
-                st.syscalls += trie.delete_batch(b"".join(chunk), len(chunk))
-            st.withdrawn += len(dels)
-        return st
+                st.updated += len(ups)
+            if dels:
+                st.syscalls += trie.delete_batch(b"".join(dels), len(dels))
+                st.withdrawn += len(dels)
+            entries.clear()
 
     def resync(self, routes: Iterable[Change]) -> SyncStats:
         """Make the tries hold exactly `routes` (start-up, or after a netlink resync): write them all,
         then delete every key not among them."""
         want: dict[int, set[bytes]] = {AFI.IPV4: set(), AFI.IPV6: set()}
-        ups: list[Change] = []
-        for change in routes:
-            if change[1]:
-                want[change[0].afi].add(key(change[0]))
-                ups.append(change)
-        st = self.apply(ups)
+
+        def upserts() -> Iterable[Change]:
+            for change in routes:
+                if change[1]:
+                    want[change[0].afi].add(key(change[0]))
+                    yield change
+
+        st = self.apply(upserts())
         for afi, trie in self.tries.items():
             stale = [k for k in trie.keys() if k not in want[afi]]
             for i in range(0, len(stale), _BATCH):
-                chunk = stale[i : i + _BATCH]
-                st.syscalls += trie.delete_batch(b"".join(chunk), len(chunk))
+                part = stale[i : i + _BATCH]
+                st.syscalls += trie.delete_batch(b"".join(part), len(part))
             st.withdrawn += len(stale)
         return st
 

@@ -222,6 +222,17 @@ def test_counters_survive_loader_exit_and_daemon_restart(lab, pinned, fw):
     fw._maps = {}  # already closed
 
 
+def bpftool_net(lab: Lab) -> dict:
+    """`bpftool net show` in the router namespace, or the ip/tc view when bpftool is absent."""
+    if not shutil.which("bpftool"):
+        pytest.skip("bpftool not installed (scripts/bootstrap installs it)")
+    r = subprocess.run(
+        ["nsenter", f"--net=/run/netns/{lab.router}", "bpftool", "-j", "net", "show"],
+        capture_output=True, text=True, timeout=10, check=True,
+    )  # fmt: skip
+    return json.loads(r.stdout)[0]
+
+
 def test_service_attaches_and_detach_leaves_nothing(lab, tmp_path):
     pin_dir = f"{loader.BPFFS}/ze-svc-{os.getpid()}"
     cfg = BpfConfig.from_json(
@@ -246,6 +257,11 @@ def test_service_attaches_and_detach_leaves_nothing(lab, tmp_path):
         assert status["per-prefix"] is True and status["loader"]["seconds"] > 0
         assert attach.attached("r0", lab.router)["xdp"]["name"] == "ze_xdp"
         assert attach.attached("r1", lab.router)["ingress"]["name"] == "ze_tc"
+        net = bpftool_net(lab)
+        assert [(x["devname"], x["mode"]) for x in net["xdp"]] == [("r0", "driver")]
+        assert [(x["devname"], x["kind"], x["name"]) for x in net["tc"]] == [
+            ("r1", "clsact/ingress", "prog_tc:[*fsobj]")
+        ]
         svc.stop()
         assert svc.status()["state"] == "stopped"
         for dev in ("r0", "r1"):
@@ -253,20 +269,13 @@ def test_service_attaches_and_detach_leaves_nothing(lab, tmp_path):
             link = lab.ns(lab.router, "ip", "-d", "link", "show", dev).stdout
             assert "xdp" not in link, link
             assert lab.ns(lab.router, "tc", "filter", "show", "dev", dev, "ingress").stdout == ""
-        if shutil.which("bpftool"):
-            net = subprocess.run(
-                ["nsenter", f"--net=/run/netns/{lab.router}", "bpftool", "-j", "net", "show"],
-                capture_output=True, text=True, timeout=10,
-            )  # fmt: skip
-            assert json.loads(net.stdout) == [
-                {"xdp": [], "tc": [], "flow_dissector": [], "netfilter": []}
-            ] or all(not v for d in json.loads(net.stdout) for v in d.values()), net.stdout
+        assert bpftool_net(lab) == {"xdp": [], "tc": [], "flow_dissector": []}
         assert not Path(pin_dir).exists()
     finally:
         svc.detach()
 
 
-def test_missing_bcc_gives_the_reason_and_does_not_raise(tmp_path):
+def test_missing_bcc_gives_the_reason_and_does_not_raise(tmp_path, caplog):
     fake = tmp_path / "fake"
     (fake / "bcc").mkdir(parents=True)
     (fake / "bcc" / "__init__.py").write_text("raise ImportError(\"No module named 'bcc'\", name='bcc')\n")
@@ -284,4 +293,11 @@ def test_missing_bcc_gives_the_reason_and_does_not_raise(tmp_path):
         "interfaces": {},
     }
     assert svc.forwarding is None
+    logged = [(r.getMessage(), r.fields) for r in caplog.records if r.name == "ze.bpf"]
+    assert logged == [
+        (
+            "forwarding counters unavailable",
+            {"error": "bcc (python3-bpfcc) not importable: No module named 'bcc'"},
+        )
+    ]
     sh("rmdir", f"{loader.BPFFS}/ze-nobcc-{os.getpid()}", check=False)
