@@ -107,3 +107,25 @@ class Forwarding:
 
     def set_per_prefix(self, on: bool) -> None:
         self.counters.set_per_prefix(on)
+
+
+def table(view: dict) -> str:
+    """The human form of show(): one row per peer, then total, unmatched and other."""
+    rows = [("peer", "packets", "bytes", "pps", "bps")]
+    named = [(name, row) for name, row in view["peers"].items()]
+    named += [(k, view[k]) for k in ("total", "unmatched", "other") if k in view]
+    for name, r in named:
+        rows.append(
+            (
+                name,
+                str(r["packets"]),
+                str(r["bytes"]),
+                f"{r['packets-per-second']:.1f}",
+                f"{r['bits-per-second']:.0f}",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    return "\n".join(
+        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+        for r in rows
+    )

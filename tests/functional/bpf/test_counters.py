@@ -19,6 +19,7 @@ from ze.bgp.wire.nlri.prefix import Prefix
 from ze.bpf import attach, loader
 from ze.bpf.forwarding import Forwarding
 from ze.bpf.plugin import BpfConfig, Service
+from ze.core.clock import FakeClock
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -175,9 +176,29 @@ def test_moving_a_prefix_moves_subsequent_counts(lab, pinned, fw):
     pin_dir, _ = pinned
     attach.attach("r0", "xdp", loader.prog_path(pin_dir, "xdp"), lab.router)
     a, b = fw.peer_index("peer-a"), fw.peer_index("peer-b")
+    fw.clock = clock = FakeClock()
+    fw.show()  # the rates' starting point
     plan = [{"dst": "10.1.0.5", "proto": "udp", "count": 20, "payload": 100}]
     lab.send(plan)
-    wait_counted(fw, 20)
+    deadline = time.monotonic() + 2
+    while fw.counters.peer_count(a)[0] < 20 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    clock.advance(2.0)
+    view = fw.show()
+    assert view["peers"]["peer-a"] == {
+        "index": a, "packets": 20, "bytes": 2840, "packets-per-second": 10.0, "bits-per-second": 11360.0
+    }  # fmt: skip
+    assert fw.show(peer="peer-a") == {
+        "peers": {
+            "peer-a": {
+                "index": a,
+                "packets": 20,
+                "bytes": 2840,
+                "packets-per-second": 0.0,
+                "bits-per-second": 0.0,
+            }
+        }
+    }  # same clock reading: no interval, no rate
     # 10.1.0.0/16 now follows peer B's route (and its next hop).
     st = fw.sync([(Prefix.parse("10.1.0.0/16"), b, ip(NH_B[0]))])
     assert st.to_dict() == {"updated": 1, "withdrawn": 0, "syscalls": 1}
@@ -301,3 +322,54 @@ def test_missing_bcc_gives_the_reason_and_does_not_raise(tmp_path, caplog):
         )
     ]
     sh("rmdir", f"{loader.BPFFS}/ze-nobcc-{os.getpid()}", check=False)
+
+
+def test_tc_egress_counts_forwarded_traffic(lab, pinned, fw):
+    pin_dir, _ = pinned
+    assert (
+        attach.attach("r1", "tc", loader.prog_path(pin_dir, "tc"), lab.router, direction="egress") == "egress"
+    )
+    try:
+        assert attach.attached("r1", lab.router)["egress"]["name"] == "ze_tc"
+        send_known(lab)
+        # Only what the router forwarded towards sink A leaves r1: the untagged peer-A traffic (the
+        # tagged frames have no VLAN device to be routed from), same sizes, TTL aside.
+        view = wait_counted(fw, 190)
+        assert (view["peers"]["peer-a"]["packets"], view["peers"]["peer-a"]["bytes"]) == (
+            190,
+            120 * 142 + 40 * 98 + 30 * 126,
+        )
+        assert view["peers"]["peer-b"]["packets"] == 0
+    finally:
+        attach.detach("r1", lab.router)
+    assert attach.attached("r1", lab.router) == {}
+
+
+def test_xdp_falls_back_to_generic_without_driver_support(lab, pinned):
+    pin_dir, _ = pinned
+    # macvlan has no native XDP: "auto" must fall back to generic, "native" must say why not.
+    lab.ns(lab.router, "ip", "link", "add", "link", "r2", "name", "mv0", "type", "macvlan")
+    try:
+        with pytest.raises(attach.AttachError, match=r"cannot attach XDP to mv0: xdpdrv: "):
+            attach.attach("mv0", "xdp", loader.prog_path(pin_dir, "xdp"), lab.router, xdp_mode="native")
+        assert attach.attach("mv0", "xdp", loader.prog_path(pin_dir, "xdp"), lab.router) == "generic"
+        assert attach.attached("mv0", lab.router)["xdp"]["mode"] == "generic"
+        attach.detach("mv0", lab.router)
+        assert attach.attached("mv0", lab.router) == {}
+    finally:
+        lab.ns(lab.router, "ip", "link", "del", "mv0", check=False)
+
+
+def test_loader_mounts_the_bpf_filesystem_when_missing():
+    # In a private mount namespace: unmount /sys/fs/bpf there, and ensure_bpffs mounts it back.
+    code = (
+        "import subprocess, sys; from ze.bpf import loader;"
+        "subprocess.run(['umount', '/sys/fs/bpf'], check=True);"
+        "print(loader._is_bpffs('/sys/fs/bpf'), repr(loader.ensure_bpffs()), loader._is_bpffs('/sys/fs/bpf'))"
+    )
+    r = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", sys.executable, "-c", code],
+        capture_output=True, text=True, timeout=30, cwd=str(Path(__file__).resolve().parents[3]),
+    )  # fmt: skip
+    assert r.stdout.split() == ["False", "''", "True"], r.stderr
+    assert loader._is_bpffs("/sys/fs/bpf")  # ours untouched

@@ -132,3 +132,18 @@ def test_manifest_fields():
 
 def test_afi_values_match_the_trie_choice():
     assert mapsync.key(Prefix(AFI.IPV4, 8, 10 << 24)) == struct.pack("=I4s", 8, bytes([10, 0, 0, 0]))
+
+
+def test_show_table_text():
+    from ze.bpf.forwarding import table
+
+    row = {"packets": 10, "bytes": 1420, "packets-per-second": 2.5, "bits-per-second": 2840.0}
+    zero = {"packets": 0, "bytes": 0, "packets-per-second": 0.0, "bits-per-second": 0.0}
+    view = {"peers": {"peer-a": {"index": 1, **row}}, "total": row, "unmatched": zero, "other": zero}
+    assert table(view) == (
+        "peer       packets  bytes  pps   bps\n"
+        "peer-a          10   1420  2.5  2840\n"
+        "total           10   1420  2.5  2840\n"
+        "unmatched        0      0  0.0     0\n"
+        "other            0      0  0.0     0"
+    )
