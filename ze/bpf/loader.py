@@ -105,9 +105,14 @@ def load(
         tail = (r.stderr.strip().splitlines() or ["no output"])[-1]
         return LoadResult(False, f"bpf loader exited {r.returncode}: {tail}")
     d = json.loads(lines[-1])
-    return LoadResult(
-        d["ok"], d["reason"], d["pin-dir"], d["programs"], d["maps"], d["seconds"], d["max-rss-kib"]
-    )
+    reason = d["reason"]
+    # The compiler's "error:" lines, or the verifier's verdict (the line before its "processed" tally).
+    err = r.stderr.splitlines()
+    errors = [ln.strip() for ln in err if "error:" in ln]
+    errors += [err[i - 1].strip() for i, ln in enumerate(err) if ln.startswith("processed ") and i > 0]
+    if not d["ok"] and errors:
+        reason = f"{reason}: {'; '.join(errors[:3])}"
+    return LoadResult(d["ok"], reason, d["pin-dir"], d["programs"], d["maps"], d["seconds"], d["max-rss-kib"])
 
 
 def unpin(pin_dir: str = DEFAULT_PIN_DIR) -> list[str]:

@@ -94,6 +94,23 @@ class Service:
             log.warning("forwarding counters: cannot attach", interface=name, error=str(e))
         return self.interfaces[name]
 
+    def reconfigure(self, config: BpfConfig) -> dict:
+        """A config reload: detach interfaces no longer listed (or whose mode changed), attach the
+        new ones, apply per-prefix. Peer indexes and counters are untouched."""
+        old = self.config
+        self.config = config
+        if self.state != "running" or self.forwarding is None:
+            return self.start() if self.state != "running" else self.status()
+        for name, mode in old.interfaces.items():
+            if config.interfaces.get(name) != mode:
+                attach_mod.detach(name, self.netns)
+                self.interfaces.pop(name, None)
+        for name, mode in config.interfaces.items():
+            if name not in self.interfaces or "error" in self.interfaces[name]:
+                self.attach(name, mode)
+        self.forwarding.set_per_prefix(config.per_prefix)
+        return self.status()
+
     def stop(self) -> None:
         """Close the maps; detach and unpin only when configured to (counters keep counting
         across a daemon restart otherwise)."""

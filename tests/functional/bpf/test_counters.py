@@ -283,9 +283,24 @@ def test_service_attaches_and_detach_leaves_nothing(lab, tmp_path):
         assert [(x["devname"], x["kind"], x["name"]) for x in net["tc"]] == [
             ("r1", "clsact/ingress", "prog_tc:[*fsobj]")
         ]
+        # A reload: r1 goes, r2 comes in xdp mode, r0 stays as it was (same program id).
+        r0_id = attach.attached("r0", lab.router)["xdp"]["id"]
+        cfg2 = BpfConfig(
+            interfaces={"r0": "xdp", "r2": "xdp"},
+            pin_dir=pin_dir,
+            state_dir=str(tmp_path),
+            detach_on_stop=True,
+        )
+        assert svc.reconfigure(cfg2)["interfaces"] == {
+            "r0": {"mode": "xdp", "attached": "native"},
+            "r2": {"mode": "xdp", "attached": "native"},
+        }
+        assert attach.attached("r1", lab.router) == {}
+        assert attach.attached("r0", lab.router)["xdp"]["id"] == r0_id
+        assert svc.forwarding.counters.per_prefix() is False
         svc.stop()
         assert svc.status()["state"] == "stopped"
-        for dev in ("r0", "r1"):
+        for dev in ("r0", "r1", "r2"):
             assert attach.attached(dev, lab.router) == {}
             link = lab.ns(lab.router, "ip", "-d", "link", "show", dev).stdout
             assert "xdp" not in link, link

@@ -62,27 +62,27 @@ BPF_TABLE_PINNED("percpu_array", u32, struct ze_count, ze_misc, 2, ZE_PIN_DIR "/
 BPF_TABLE_PINNED("lru_percpu_hash", struct ze_top_key, struct ze_count, ze_top, ZE_MAX_TOP, ZE_PIN_DIR "/ze_top");
 BPF_TABLE_PINNED("array", u32, u32, ze_config, 1, ZE_PIN_DIR "/ze_config");
 
-static __always_inline void ze_add(struct ze_count *c, u64 len)
+static __always_inline void ze_add(struct ze_count *c, u64 pkts, u64 len)
 {
     if (c) {
-        c->packets += 1;
+        c->packets += pkts;
         c->bytes += len;
     }
 }
 
-static __always_inline void ze_misc_add(u32 slot, u64 len)
+static __always_inline void ze_misc_add(u32 slot, u64 pkts, u64 len)
 {
-    ze_add(ze_misc.lookup(&slot), len);
+    ze_add(ze_misc.lookup(&slot), pkts, len);
 }
 
-static __always_inline void ze_top_add(struct ze_top_key *k, u64 len)
+static __always_inline void ze_top_add(struct ze_top_key *k, u64 pkts, u64 len)
 {
     struct ze_count *c = ze_top.lookup(k);
     if (c) {
-        ze_add(c, len);
+        ze_add(c, pkts, len);
         return;
     }
-    struct ze_count first = {1, len};
+    struct ze_count first = {pkts, len};
     ze_top.update(k, &first);
 }
 
@@ -93,12 +93,13 @@ static __always_inline int ze_per_prefix(void)
     return flags && (*flags & ZE_FLAG_PER_PREFIX);
 }
 
-/* Count one frame spanning [data, data_end); len is what to add to bytes. */
-static __always_inline void ze_count(void *data, void *data_end, u64 len)
+/* Count one frame spanning [data, data_end) as pkts packets (more than one for a GSO/GRO skb)
+ * and len bytes. */
+static __always_inline void ze_count(void *data, void *data_end, u64 pkts, u64 len)
 {
     struct ethhdr *eth = data;
     if ((void *)(eth + 1) > data_end) {
-        ze_misc_add(ZE_MISC_OTHER, len);
+        ze_misc_add(ZE_MISC_OTHER, pkts, len);
         return;
     }
     u16 proto = eth->h_proto;
@@ -108,7 +109,7 @@ static __always_inline void ze_count(void *data, void *data_end, u64 len)
         if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
             /* tag: 2 bytes TCI, then 2 bytes inner ethertype */
             if (l3 + 4 > data_end) {
-                ze_misc_add(ZE_MISC_OTHER, len);
+                ze_misc_add(ZE_MISC_OTHER, pkts, len);
                 return;
             }
             proto = *(u16 *)(l3 + 2);
@@ -121,7 +122,7 @@ static __always_inline void ze_count(void *data, void *data_end, u64 len)
     if (proto == bpf_htons(ETH_P_IP)) {
         struct iphdr *ip = l3;
         if ((void *)(ip + 1) > data_end) {
-            ze_misc_add(ZE_MISC_OTHER, len);
+            ze_misc_add(ZE_MISC_OTHER, pkts, len);
             return;
         }
         struct ze_lpm4 k = {32};
@@ -138,7 +139,7 @@ static __always_inline void ze_count(void *data, void *data_end, u64 len)
     } else if (proto == bpf_htons(ETH_P_IPV6)) {
         struct ipv6hdr *ip6 = l3;
         if ((void *)(ip6 + 1) > data_end) {
-            ze_misc_add(ZE_MISC_OTHER, len);
+            ze_misc_add(ZE_MISC_OTHER, pkts, len);
             return;
         }
         struct ze_lpm6 k = {128};
@@ -157,35 +158,46 @@ static __always_inline void ze_count(void *data, void *data_end, u64 len)
             }
         }
     } else {
-        ze_misc_add(ZE_MISC_OTHER, len);
+        ze_misc_add(ZE_MISC_OTHER, pkts, len);
         return;
     }
 
     if (!r) {
-        ze_misc_add(ZE_MISC_UNMATCHED, len);
+        ze_misc_add(ZE_MISC_UNMATCHED, pkts, len);
         return;
     }
     u32 peer = r->peer;
-    ze_add(ze_peer.lookup(&peer), len);
+    ze_add(ze_peer.lookup(&peer), pkts, len);
     if (top.family)
-        ze_top_add(&top, len);
+        ze_top_add(&top, pkts, len);
 }
 
 int ze_xdp(struct xdp_md *ctx)
 {
     void *data = (void *)(long)ctx->data;
     void *data_end = (void *)(long)ctx->data_end;
-    ze_count(data, data_end, (u64)(data_end - data));
+    ze_count(data, data_end, 1, (u64)(data_end - data));
     return XDP_PASS;
 }
 
+#define ZE_HEADERS (14 + 8 + 40) /* Ethernet, two tags, IPv6: all the program reads */
+
 int ze_tc(struct __sk_buff *skb)
 {
+    /* Headers outside the linear area: pull them in (this moves no packet byte, it only makes
+     * them readable). */
     void *data = (void *)(long)skb->data;
     void *data_end = (void *)(long)skb->data_end;
+    if (data + ZE_HEADERS > data_end && skb->len > (u32)(data_end - data)) {
+        bpf_skb_pull_data(skb, skb->len < ZE_HEADERS ? skb->len : ZE_HEADERS);
+        data = (void *)(long)skb->data;
+        data_end = (void *)(long)skb->data_end;
+    }
     /* The stack strips the outer VLAN tag into skb metadata before tc ingress: add its 4 bytes
-     * back so both programs count the frame as it was on the wire. */
+     * back so both programs count the frame as it was on the wire. A GRO/GSO skb stands for
+     * gso_segs packets (bytes are then its length: the repeated headers are not counted). */
     u64 len = skb->len + (skb->vlan_present ? 4 : 0);
-    ze_count(data, data_end, len);
+    u64 segs = skb->gso_segs;
+    ze_count(data, data_end, segs > 1 ? segs : 1, len);
     return TC_ACT_OK;
 }
