@@ -26,6 +26,10 @@ PROGRAMS = {"xdp": "ze_xdp", "tc": "ze_tc"}  # pinned as <pin_dir>/prog_<kind>
 MAX_PEERS = 4096
 MAX_ROUTES = 2_000_000
 MAX_TOP = 65536
+# (key size, value size, max entries) of each map as prog/counter.bpf.c declares it: a pinned map
+# left by another layout is replaced rather than reused (its counters are lost, not misread).
+MAP_SHAPES = {"ze_v4": (8, 24, MAX_ROUTES), "ze_v6": (20, 24, MAX_ROUTES), "ze_peer": (4, 16, MAX_PEERS),
+              "ze_misc": (4, 16, 2), "ze_top": (24, 16, MAX_TOP), "ze_config": (4, 4, 1)}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -37,10 +41,12 @@ class LoadResult:
     maps: dict[str, str] = field(default_factory=dict)  # name -> pinned path
     seconds: float = 0.0  # compile and load time in the child
     max_rss_kib: int = 0  # the child's peak memory
+    replaced: list[str] = field(default_factory=list)  # pinned maps of another layout, made anew
 
     def to_dict(self) -> dict:
         return {"ok": self.ok, "reason": self.reason, "pin-dir": self.pin_dir, "programs": self.programs,
-                "maps": self.maps, "seconds": round(self.seconds, 3), "max-rss-kib": self.max_rss_kib}  # fmt: skip
+                "maps": self.maps, "seconds": round(self.seconds, 3), "max-rss-kib": self.max_rss_kib,
+                "replaced": self.replaced}  # fmt: skip
 
 
 def prog_path(pin_dir: str, kind: str) -> str:
@@ -91,8 +97,8 @@ def load(
     env: dict[str, str] | None = None,
 ) -> LoadResult:
     """Compile and pin in a child process; the result says where things are pinned, or why not."""
-    root = str(Path(pin_dir).parent)
-    reason = ensure_bpffs(root if root.startswith(BPFFS) else BPFFS)
+    # Under /sys/fs/bpf we make sure the fs is mounted; a pin dir elsewhere is the operator's bpffs.
+    reason = ensure_bpffs(BPFFS) if pin_dir.startswith(BPFFS + "/") else ""
     if reason:
         return LoadResult(False, reason)
     cmd = [python, "-m", "ze.bpf.loader", "--pin-dir", pin_dir]
@@ -112,7 +118,9 @@ def load(
     errors += [err[i - 1].strip() for i, ln in enumerate(err) if ln.startswith("processed ") and i > 0]
     if not d["ok"] and errors:
         reason = f"{reason}: {'; '.join(errors[:3])}"
-    return LoadResult(d["ok"], reason, d["pin-dir"], d["programs"], d["maps"], d["seconds"], d["max-rss-kib"])
+    return LoadResult(
+        d["ok"], reason, d["pin-dir"], d["programs"], d["maps"], d["seconds"], d["max-rss-kib"], d["replaced"]
+    )
 
 
 def unpin(pin_dir: str = DEFAULT_PIN_DIR) -> list[str]:
@@ -131,6 +139,23 @@ def unpin(pin_dir: str = DEFAULT_PIN_DIR) -> list[str]:
     except OSError:
         pass
     return removed
+
+
+def drop_misshapen(pin_dir: str) -> list[str]:
+    """Unpin our maps whose key/value size or capacity differ from MAP_SHAPES; returns their names."""
+    from ze.bpf import syscall
+
+    dropped = []
+    for name, shape in MAP_SHAPES.items():
+        path = f"{pin_dir}/{name}"
+        if not os.path.exists(path):
+            continue
+        with syscall.Map(path) as m:
+            ok = (m.key_size, m.value_size, m.max_entries) == shape
+        if not ok:
+            os.unlink(path)
+            dropped.append(name)
+    return dropped
 
 
 # --- the child ---------------------------------------------------------------------------------
@@ -152,6 +177,7 @@ def compile_and_pin(pin_dir: str) -> LoadResult:
     from ze.bpf import syscall
 
     os.makedirs(pin_dir, exist_ok=True)
+    replaced = drop_misshapen(pin_dir)
     cflags = [f'-DZE_PIN_DIR="{pin_dir}"', f"-DZE_MAX_PEERS={MAX_PEERS}", f"-DZE_MAX_ROUTES={MAX_ROUTES}",
               f"-DZE_MAX_TOP={MAX_TOP}", "-w"]  # fmt: skip
     try:
@@ -179,7 +205,7 @@ def compile_and_pin(pin_dir: str) -> LoadResult:
     if missing:
         return LoadResult(False, f"maps not pinned after load: {', '.join(missing)}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return LoadResult(True, "", pin_dir, programs, maps, time.monotonic() - t0, rss)
+    return LoadResult(True, "", pin_dir, programs, maps, time.monotonic() - t0, rss, replaced)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ import struct
 
 _NR_BPF = {"x86_64": 321, "aarch64": 280, "armv7l": 386, "ppc64le": 361, "s390x": 351}
 
+MAP_CREATE = 0
 MAP_LOOKUP_ELEM = 1
 MAP_UPDATE_ELEM = 2
 MAP_DELETE_ELEM = 3
@@ -67,6 +68,16 @@ def _attr() -> ctypes.Array:
 
 def _addr(buf: ctypes.Array | None) -> int:
     return 0 if buf is None else ctypes.addressof(buf)
+
+
+def map_create(
+    map_type: int, key_size: int, value_size: int, max_entries: int, flags: int = 0, name: str = ""
+) -> int:
+    """BPF_MAP_CREATE (the loader child's bcc makes the real maps; this serves tests and tools)."""
+    a = _attr()
+    struct.pack_into("=5I", a, 0, map_type, key_size, value_size, max_entries, flags)
+    struct.pack_into("16s", a, 28, name.encode()[:15])
+    return bpf(MAP_CREATE, a, f"create map {name or map_type}")
 
 
 def obj_get(path: str) -> int:
