@@ -21,7 +21,14 @@ class Forwarding:
     def __init__(self, pin_dir: str, state_dir: str | os.PathLike[str], clock: Clock | None = None) -> None:
         self.pin_dir = pin_dir
         self.clock = clock or Clock()
-        maps = {name: Map(f"{pin_dir}/{name}") for name in loader.MAP_NAMES}
+        maps: dict[str, Map] = {}
+        try:
+            for name in loader.MAP_NAMES:
+                maps[name] = Map(f"{pin_dir}/{name}")
+        except OSError:
+            for m in maps.values():
+                m.close()
+            raise
         self._maps = maps
         self.routes = RouteMaps(maps["ze_v4"], maps["ze_v6"])
         self.counters = Counters(maps["ze_peer"], maps["ze_misc"], maps["ze_top"], maps["ze_config"])

@@ -240,7 +240,6 @@ def test_counters_survive_loader_exit_and_daemon_restart(lab, pinned, fw):
         assert "bcc" not in sys.modules
     finally:
         again.close()
-    fw._maps = {}  # already closed
 
 
 def bpftool_net(lab: Lab) -> dict:
@@ -388,3 +387,25 @@ def test_loader_mounts_the_bpf_filesystem_when_missing():
     )  # fmt: skip
     assert r.stdout.split() == ["False", "''", "True"], r.stderr
     assert loader._is_bpffs("/sys/fs/bpf")  # ours untouched
+
+
+def test_missing_kernel_headers_give_the_reason(tmp_path):
+    # In a private mount namespace, hide /lib/modules/$(uname -r) behind an empty directory.
+    release = os.uname().release
+    pin_dir = f"{loader.BPFFS}/ze-nohdr-{os.getpid()}"
+    code = (
+        "import json, subprocess, sys; from ze.bpf import loader;"
+        f"subprocess.run(['mount', '--bind', {str(tmp_path)!r}, '/lib/modules/{release}'], check=True);"
+        f"print(json.dumps(loader.load({pin_dir!r}).to_dict()))"
+    )
+    r = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", sys.executable, "-c", code],
+        capture_output=True, text=True, timeout=60, cwd=str(Path(__file__).resolve().parents[3]),
+    )  # fmt: skip
+    sh("rmdir", pin_dir, check=False)
+    got = json.loads(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else r.stderr
+    assert got["ok"] is False, got
+    assert got["reason"] == (
+        f"kernel headers for {release} not found: /lib/modules/{release}/build is missing"
+        " (scripts/bootstrap installs linux-headers-amd64 and links it there)"
+    )
