@@ -238,6 +238,16 @@ def test_counters_survive_loader_exit_and_daemon_restart(lab, pinned, fw):
         view = wait_counted(again, 40)
         assert view["peers"]["peer-b"]["packets"] == 40
         assert "bcc" not in sys.modules
+        # And from another process altogether: the operator command over the same pins.
+        r = subprocess.run(
+            [sys.executable, "-m", "ze.bpf.plugin", "--pin-dir", pin_dir, "--state-dir", state, "show"],
+            capture_output=True, text=True, timeout=30, cwd=str(Path(__file__).resolve().parents[3]),
+        )  # fmt: skip
+        shown = json.loads(r.stdout)
+        assert shown["status"] == "ok", r.stderr
+        assert {k: shown["data"]["peers"]["peer-b"][k] for k in ("index", "packets", "bytes")} == {
+            "index": fw.peers.get("peer-b"), "packets": 40, "bytes": 40 * 112
+        }  # fmt: skip
     finally:
         again.close()
 
