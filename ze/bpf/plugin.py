@@ -42,6 +42,7 @@ class BpfConfig:
             if mode not in attach_mod.MODES:
                 raise ValueError(f"bpf counters interface {item.get('name')}: mode {mode!r} is not xdp or tc")
             ifaces[item["name"]] = mode
+        kw.setdefault("detach_on_stop", bool(counters.get("detach-on-stop", False)))
         return cls(interfaces=ifaces, per_prefix=bool(counters.get("per-prefix", False)), **kw)  # type: ignore[arg-type]
 
 

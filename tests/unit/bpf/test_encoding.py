@@ -80,11 +80,13 @@ def test_config_from_json():
     cfg = BpfConfig.from_json(
         {"counters": {"interface": [{"name": "eth0", "mode": "tc"}, {"name": "eth1"}], "per-prefix": True}}
     )
-    assert (cfg.interfaces, cfg.per_prefix, cfg.pin_dir) == (
+    assert (cfg.interfaces, cfg.per_prefix, cfg.pin_dir, cfg.detach_on_stop) == (
         {"eth0": "tc", "eth1": "xdp"},
         True,
         "/sys/fs/bpf/ze",
+        False,
     )
+    assert BpfConfig.from_json({"counters": {"detach-on-stop": True}}).detach_on_stop is True
     with pytest.raises(ValueError, match="mode 'ebpf' is not xdp or tc"):
         BpfConfig.from_json({"counters": {"interface": [{"name": "eth0", "mode": "ebpf"}]}})
 
