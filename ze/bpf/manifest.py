@@ -1,0 +1,12 @@
+"""The bpf-counters feature, as data for the host (imports no bcc)."""
+
+from ze.plugin.protocol.manifest import Registration
+
+PLUGIN = Registration(
+    name="bpf-counters",
+    description="eBPF forwarding counters: packets and bytes per peer (and per prefix) of the traffic following its routes",
+    entry="ze.bpf.plugin:main",
+    requires=("bcc",),
+    config_roots=("bpf",),
+    yang=("ze-bpf.yang",),
+)

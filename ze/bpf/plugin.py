@@ -1,0 +1,177 @@
+"""The bpf-counters feature's service: load (in a child), attach, open the pinned maps, report.
+
+`Service` is what the plugin wiring will drive: start() never raises for a missing bcc, missing
+headers or an unattachable interface; it records the exact reason in status() and the log, and
+the rest of ze runs on. `main` is a small operator/debug command line over the same calls
+(load, attach, show, detach) until `ze show forwarding` and `ze bpf detach` exist.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+from ze.bpf import attach as attach_mod
+from ze.bpf import loader
+from ze.bpf.forwarding import Forwarding
+from ze.core.log import get_logger
+
+log = get_logger("ze.bpf")
+DEFAULT_STATE_DIR = "/var/lib/ze"
+
+
+@dataclass
+class BpfConfig:
+    """The `bpf { counters { interface NAME { mode xdp|tc; } per-prefix BOOL; } }` section, plus
+    where things live and whether stopping detaches."""
+
+    interfaces: dict[str, str] = field(default_factory=dict)  # name -> "xdp" | "tc"
+    per_prefix: bool = False
+    pin_dir: str = loader.DEFAULT_PIN_DIR
+    state_dir: str = DEFAULT_STATE_DIR
+    detach_on_stop: bool = False
+
+    @classmethod
+    def from_json(cls, data: dict, **kw: object) -> BpfConfig:
+        """From the config section as JSON: {"counters": {"interface": [{"name","mode"}], "per-prefix"}}."""
+        counters = data.get("counters", {})
+        ifaces = {}
+        for item in counters.get("interface", []):
+            mode = item.get("mode", "xdp")
+            if mode not in attach_mod.MODES:
+                raise ValueError(f"bpf counters interface {item.get('name')}: mode {mode!r} is not xdp or tc")
+            ifaces[item["name"]] = mode
+        kw.setdefault("detach_on_stop", bool(counters.get("detach-on-stop", False)))
+        return cls(interfaces=ifaces, per_prefix=bool(counters.get("per-prefix", False)), **kw)  # type: ignore[arg-type]
+
+
+class Service:
+    def __init__(
+        self, config: BpfConfig, *, netns: str | None = None, loader_env: dict[str, str] | None = None
+    ) -> None:
+        self.config = config
+        self.netns = netns  # where the interfaces are (tests); None: our own namespace
+        self.loader_env = loader_env
+        self.state = "stopped"
+        self.reason = ""
+        self.load_result: loader.LoadResult | None = None
+        self.interfaces: dict[str, dict[str, str]] = {}  # name -> {"mode", "attached" | "error"}
+        self.forwarding: Forwarding | None = None
+
+    def _unavailable(self, reason: str) -> dict:
+        self.state, self.reason = "unavailable", reason
+        log.warning("forwarding counters unavailable", error=reason)
+        return self.status()
+
+    def start(self) -> dict:
+        """Load, attach every configured interface, open the maps. Returns status()."""
+        res = loader.load(self.config.pin_dir, env=self.loader_env)
+        self.load_result = res
+        if not res.ok:
+            return self._unavailable(res.reason)
+        try:
+            self.forwarding = Forwarding(self.config.pin_dir, self.config.state_dir)
+        except OSError as e:
+            return self._unavailable(f"cannot open pinned maps: {e}")
+        self.forwarding.set_per_prefix(self.config.per_prefix)
+        for name, mode in self.config.interfaces.items():
+            self.attach(name, mode)
+        self.state, self.reason = "running", ""
+        log.info(
+            "forwarding counters running",
+            interfaces=",".join(self.config.interfaces),
+            pin_dir=self.config.pin_dir,
+        )
+        return self.status()
+
+    def attach(self, name: str, mode: str, **kw: str) -> dict[str, str]:
+        prog = loader.prog_path(self.config.pin_dir, mode)
+        try:
+            how = attach_mod.attach(name, mode, prog, self.netns, **kw)
+            self.interfaces[name] = {"mode": mode, "attached": how}
+        except (attach_mod.AttachError, ValueError, OSError) as e:
+            self.interfaces[name] = {"mode": mode, "error": str(e)}
+            log.warning("forwarding counters: cannot attach", interface=name, error=str(e))
+        return self.interfaces[name]
+
+    def reconfigure(self, config: BpfConfig) -> dict:
+        """A config reload: detach interfaces no longer listed (or whose mode changed), attach the
+        new ones, apply per-prefix. Peer indexes and counters are untouched."""
+        old = self.config
+        self.config = config
+        if self.state != "running" or self.forwarding is None:
+            return self.start() if self.state != "running" else self.status()
+        for name, mode in old.interfaces.items():
+            if config.interfaces.get(name) != mode:
+                attach_mod.detach(name, self.netns)
+                self.interfaces.pop(name, None)
+        for name, mode in config.interfaces.items():
+            if name not in self.interfaces or "error" in self.interfaces[name]:
+                self.attach(name, mode)
+        self.forwarding.set_per_prefix(config.per_prefix)
+        return self.status()
+
+    def stop(self) -> None:
+        """Close the maps; detach and unpin only when configured to (counters keep counting
+        across a daemon restart otherwise)."""
+        if self.config.detach_on_stop:
+            self.detach()
+        if self.forwarding is not None:
+            self.forwarding.close()
+            self.forwarding = None
+        self.state = "stopped"
+
+    def detach(self) -> list[str]:
+        """`ze bpf detach`: take the programs off every configured interface and unpin everything."""
+        for name in {*self.config.interfaces, *self.interfaces}:
+            attach_mod.detach(name, self.netns)
+        self.interfaces.clear()
+        return loader.unpin(self.config.pin_dir)
+
+    def status(self) -> dict:
+        out: dict = {"state": self.state, "pin-dir": self.config.pin_dir, "per-prefix": self.config.per_prefix,
+                     "interfaces": dict(self.interfaces)}  # fmt: skip
+        if self.reason:
+            out["reason"] = self.reason
+        if self.load_result is not None and self.load_result.ok:
+            out["loader"] = {
+                "seconds": round(self.load_result.seconds, 3),
+                "max-rss-kib": self.load_result.max_rss_kib,
+            }
+        return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m ze.bpf.plugin [--pin-dir D] [--state-dir S] load|attach IF MODE|show|prefixes|clear|detach"""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m ze.bpf.plugin")
+    ap.add_argument("--pin-dir", default=loader.DEFAULT_PIN_DIR)
+    ap.add_argument("--state-dir", default=os.environ.get("ZE_STATE_DIR", DEFAULT_STATE_DIR))
+    ap.add_argument("--netns")
+    ap.add_argument("action", choices=("load", "attach", "show", "prefixes", "clear", "detach"))
+    ap.add_argument("args", nargs="*")
+    a = ap.parse_args(argv)
+    svc = Service(BpfConfig(pin_dir=a.pin_dir, state_dir=a.state_dir), netns=a.netns)
+    out: object
+    if a.action == "load":
+        out = loader.load(a.pin_dir).to_dict()
+    elif a.action == "attach":
+        out = svc.attach(a.args[0], a.args[1] if len(a.args) > 1 else "xdp")
+    elif a.action == "detach":
+        svc.config.interfaces = dict.fromkeys(a.args, "xdp")
+        out = {"unpinned": svc.detach()}
+    else:
+        fw = Forwarding(a.pin_dir, a.state_dir)
+        if a.action == "clear":
+            fw.clear()
+            out = {"cleared": True}
+        else:
+            out = fw.show() if a.action == "show" else fw.prefixes()
+    print(json.dumps({"status": "ok", "data": out}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
