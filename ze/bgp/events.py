@@ -115,3 +115,67 @@ Event = (
     | NotificationSent
     | SessionDown
 )
+
+
+# --- what crosses the hub ------------------------------------------------------------------------
+# The speaker publishes these; features (rib, sysrib, fib, bpf, plugins) consume them. They are
+# the contract between the BGP subsystem and everything around it, so they live here (features may
+# import ze.bgp.events, never the speaker).
+
+
+@dataclass(frozen=True, slots=True)
+class PeerInfo:
+    """Who a session is with, as the features need it (one object per session, shared)."""
+
+    name: str
+    address: str  # the peer's IP address
+    remote_as: int
+    local_as: int
+    router_id: str = ""  # the peer's BGP identifier, dotted quad ("" before OPEN)
+    local_address: str = ""
+    recv_ctx: EncodingContext | None = None  # how its UPDATEs are encoded (ADD-PATH, ASN4 ...)
+
+    @property
+    def ibgp(self) -> bool:
+        return self.remote_as == self.local_as
+
+
+@dataclass(frozen=True, slots=True)
+class PeerUpdate:
+    """Hub topic "bgp/update": one UPDATE received from an Established peer, not parsed.
+    `update` is a ze.bgp.wire.update.WireUpdate over the message body; `msg_id` counts per daemon."""
+
+    peer: PeerInfo
+    update: Any
+    msg_id: int
+    received: float  # monotonic seconds
+
+
+@dataclass(frozen=True, slots=True)
+class PeerStateChanged:
+    """Hub topic "bgp/state": a session reached Established ("up") or left it ("down")."""
+
+    peer: PeerInfo
+    state: str  # "up" | "down"
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NextHopSet:
+    """Where a best route points: the next hops of its (ECMP) paths and the peers they came from.
+    Interned by whoever builds them, so a full table shares a handful of these."""
+
+    protocol: str  # "ebgp" | "ibgp" | "static" | "connected"
+    hops: tuple[tuple[str, str, str], ...]  # (next-hop address, peer name, interface or "")
+
+
+@dataclass(frozen=True, slots=True)
+class BestBatch:
+    """Hub topics "rib/best" (bgp-rib's best paths) and "sysrib/best" (the best across protocols):
+    changes of the best route per prefix, in one family. Prefixes are
+    ze.bgp.wire.nlri.prefix.Prefix (afi, length, value as an int)."""
+
+    family: str  # "ipv4/unicast" | "ipv6/unicast"
+    announce: tuple[tuple[Any, NextHopSet], ...] = ()  # (Prefix, where) new or changed best
+    withdraw: tuple[Any, ...] = ()  # Prefix with no best route any more
+    resync: bool = False  # True: this batch is the whole table (replace everything)
