@@ -171,7 +171,7 @@ class NextHopSet:
 
 @dataclass(frozen=True, slots=True)
 class BestBatch:
-    """Hub topics "rib/best" (bgp-rib's best paths) and "sysrib/best" (the best across protocols):
+    """Hub topics "rib/best" (the BGP RIB's best paths) and "sysrib/best" (the best across protocols):
     changes of the best route per prefix, in one family. Prefixes are
     ze.bgp.wire.nlri.prefix.Prefix (afi, length, value as an int)."""
 
