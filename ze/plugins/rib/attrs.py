@@ -81,16 +81,18 @@ class Pool:
 class PathAttrs:
     """One interned attribute set, with what best-path selection and the queries read.
 
-    `attrs` is ((code, flags, handle), ...) in type-code order, for every kept attribute (not
-    NEXT_HOP, MP_*, AS4_*: the next hop is `next_hop`, the AS4 ones are merged in)."""
+    `attrs` is (code, flags, handle, code, flags, handle, ...) flat, in type-code order, for every
+    kept attribute (not NEXT_HOP, MP_*, AS4_*: the next hop is `next_hop`, the AS4 ones are merged
+    in). AS_PATH and COMMUNITY bytes are referenced from their pools (shared, not copied) and
+    decoded when asked; the numbers selection reads are decoded once."""
 
     __slots__ = (
         "aggregator",
-        "as_path",
         "as_path_len",
+        "as_path_raw",
         "attrs",
         "cluster_len",
-        "communities",
+        "community_raw",
         "key",
         "local_pref",
         "med",
@@ -106,18 +108,28 @@ class PathAttrs:
         self.refs = 0
         self.key: Any = None
         self.serial = 0  # unique per live set, for ordering and interning of selections
-        self.attrs: tuple[tuple[int, int, int], ...] = ()
+        self.attrs: tuple[int, ...] = ()
         self.next_hop = ""  # address text ("" when none); global address for IPv6 (first of two)
         self.origin = 2
-        self.as_path: tuple[tuple[int, tuple[int, ...]], ...] = ()
+        self.as_path_raw = b""  # 4-byte wide
         self.as_path_len = 0
         self.neighbor_as: int | None = None
         self.local_pref: int | None = None
         self.med: int | None = None
         self.originator_id: int | None = None
         self.cluster_len = 0
-        self.communities: tuple[int, ...] = ()
+        self.community_raw = b""
         self.aggregator: bytes | None = None
+
+    @property
+    def as_path(self) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """(segment type, ASNs) pairs."""
+        return tuple(AsPath(self.as_path_raw, asn4=True).segments()) if self.as_path_raw else ()
+
+    @property
+    def communities(self) -> tuple[int, ...]:
+        raw = self.community_raw
+        return struct.unpack(f"!{len(raw) // 4}I", raw[: len(raw) // 4 * 4]) if raw else ()
 
     def as_path_text(self) -> str:
         out = []
@@ -224,12 +236,18 @@ class AttrStore:
         return pa
 
     def _fill(self, pa: PathAttrs, found: dict[int, tuple[int, bytes]], next_hop: str) -> None:
-        kept = []
+        kept: list[int] = []
         for code in sorted(found):
             if code in _NOT_KEPT:
                 continue
             flags, value = found[code]
-            kept.append((code, flags & ~EXTENDED_LENGTH, self.pool(code).intern(value)))
+            pool = self.pool(code)
+            h = pool.intern(value)
+            kept += (code, flags & ~EXTENDED_LENGTH, h)
+            if code == AS_PATH:
+                pa.as_path_raw = pool.value(h)
+            elif code == COMMUNITY:
+                pa.community_raw = pool.value(h)
         pa.attrs = tuple(kept)
         pa.next_hop = next_hop
         origin = found.get(ORIGIN)
@@ -237,7 +255,6 @@ class AttrStore:
         asp = found.get(AS_PATH)
         if asp:
             segs = tuple(AsPath(asp[1], asp[0], asn4=True).segments())
-            pa.as_path = segs
             n = 0
             for stype, asns in segs:
                 n += len(asns) if stype == AS_SEQUENCE else 1 if stype == AS_SET else 0
@@ -251,10 +268,6 @@ class AttrStore:
         pa.originator_id = _U32.unpack(oid[1])[0] if oid and len(oid[1]) == 4 else None
         cl = found.get(CLUSTER_LIST)
         pa.cluster_len = len(cl[1]) // 4 if cl else 0
-        com = found.get(COMMUNITY)
-        if com:
-            raw = com[1]
-            pa.communities = struct.unpack(f"!{len(raw) // 4}I", raw[: len(raw) // 4 * 4])
         agg = found.get(AGGREGATOR)
         pa.aggregator = agg[1] if agg else None
 
@@ -270,15 +283,17 @@ class AttrStore:
         if self.by_key.get(pa.key) is pa:
             del self.by_key[pa.key]
             self.sets -= 1
-            for code, _flags, h in pa.attrs:
-                self.pools[code].release(h)
+            a = pa.attrs
+            for i in range(0, len(a), 3):
+                self.pools[a[i]].release(a[i + 2])
 
     def value(self, code: int, h: int) -> bytes:
         return self.pools[code].value(h)
 
     def items(self, pa: PathAttrs) -> list[tuple[int, int, bytes]]:
         """(code, flags, value) of every kept attribute of a set (values 4-byte wide)."""
-        return [(code, flags, self.pools[code].value(h)) for code, flags, h in pa.attrs]
+        a = pa.attrs
+        return [(a[i], a[i + 1], self.pools[a[i]].value(a[i + 2])) for i in range(0, len(a), 3)]
 
     def stats(self) -> dict[str, int]:
         return {

@@ -78,17 +78,23 @@ def select(
     if len(cands) == 1:
         c = cands[0]
         return (c,) if cost(c[2].next_hop) is not None else ()
-    costed = []
-    for c in cands:
-        k = cost(c[2].next_hop)
-        if k is not None:
-            costed.append((c, k))
-    if len(costed) <= 1:
-        return (costed[0][0],) if costed else ()
     default = options.default_local_pref
-    rest = _keep_min(costed, lambda ck: -preference(ck[0], default))
-    rest = _keep_min(rest, lambda ck: ck[0][2].as_path_len)
-    rest = _keep_min(rest, lambda ck: ck[0][2].origin)
+    best_k: tuple | None = None
+    rest: list = []
+    for c in cands:
+        peer, _pid, pa = c
+        k = cost(pa.next_hop)
+        if k is None:
+            continue
+        lp = pa.local_pref if peer.ibgp and pa.local_pref is not None else default
+        abc = (-lp, pa.as_path_len, pa.origin)  # steps a, b, c as one key
+        if best_k is None or abc < best_k:
+            best_k = abc
+            rest = [(c, k)]
+        elif abc == best_k:
+            rest.append((c, k))
+    if len(rest) <= 1:
+        return (rest[0][0],) if rest else ()
     if len(rest) > 1:
         rest = _med_step(rest, options.always_compare_med)
     if len(rest) > 1 and any(not ck[0][0].ibgp for ck in rest):

@@ -195,7 +195,9 @@ class RibService:
             self._withdraw(peer, fam, view, vs + 3, ve, touched)
         if aend == len(view) and reach is None:
             return touched
-        key = (ctx.asn4, b"".join(bytes(view[a:b]) for a, b in pieces if b > a))
+        key = b"".join([view[a:b] for a, b in pieces if b > a])
+        if not ctx.asn4:  # the same bytes mean another path from an ASN2 speaker
+            key = b"\x00asn2" + key
         if aend < len(view):
             nh = "" if nh4 is None else ".".join(str(b) for b in view[nh4[0] : nh4[1]])
             pa = self.store.lookup(key) if reach is None else None
