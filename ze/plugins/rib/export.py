@@ -32,6 +32,7 @@ from ze.bgp.wire.attr.base import OPTIONAL, TRANSITIVE
 from ze.bgp.wire.attr.community import NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED
 from ze.bgp.wire.update import NlriSection, RawAttribute, build_updates
 from ze.core.family import Family
+from ze.core.log import get_logger
 from ze.plugins.rib.attrs import (
     AGGREGATOR,
     AS_PATH,
@@ -44,6 +45,7 @@ from ze.plugins.rib.attrs import (
 from ze.plugins.rib.best import preference
 from ze.plugins.rib.table import PeerState, RibConfig, Selection, prefix_of
 
+log = get_logger("ze.rib")
 _U32 = struct.Struct("!I")
 _EBGP_DROP = frozenset({LOCAL_PREF, MED, ORIGINATOR_ID, CLUSTER_LIST})
 
@@ -78,6 +80,7 @@ class Exporter:
         self.config = config
         self.store = store
         self.routes: dict[Any, OutRoute] = {}
+        self.unsendable = 0  # prefixes build_updates refused (counted, logged)
         self.cluster_id = _ip4(config.cluster_id or config.router_id)
 
     # -- policy ----------------------------------------------------------------------------------
@@ -109,14 +112,14 @@ class Exporter:
         if not dest.ibgp:
             items = [i for i in items if i[0] not in _EBGP_DROP]
             items = _set(items, AS_PATH, TRANSITIVE, _prepend(pa.as_path, dest.local_as))
-            next_hop = dest.local_address or pa.next_hop
+            next_hop = _self(dest.local_address, pa.next_hop)
         else:
             items = _set(
                 items, LOCAL_PREF, TRANSITIVE, _U32.pack(preference((src, pid, pa), cfg.default_local_pref))
             )
             if AS_PATH not in (i[0] for i in items):
                 items = _set(items, AS_PATH, TRANSITIVE, b"")
-            next_hop = dest.local_address if cfg.next_hop_self_ibgp and dest.local_address else pa.next_hop
+            next_hop = _self(dest.local_address, pa.next_hop) if cfg.next_hop_self_ibgp else pa.next_hop
             if src.ibgp:  # reflected (allowed() let it through)
                 if pa.originator_id is None:
                     items = _set(items, ORIGINATOR_ID, OPTIONAL, _U32.pack(src.router_id))
@@ -203,7 +206,13 @@ class Exporter:
             yield from build_updates([NlriSection(fam, "del", withdraw)], (), ctx)
         for r, prefixes in groups.items():
             hops = (r.next_hop,) if r.next_hop else ()
-            yield from build_updates([NlriSection(fam, "add", prefixes, hops)], r.attributes(), ctx)
+            try:
+                msgs = list(build_updates([NlriSection(fam, "add", prefixes, hops)], r.attributes(), ctx))
+            except ValueError as e:  # cannot be said in this session (next hop family, size ...)
+                self.unsendable += len(prefixes)
+                log.warning("routes not sent", family=fam.name, prefixes=len(prefixes), error=str(e))
+                continue
+            yield from msgs
 
 
 def _set(items: list, code: int, flags: int, value: bytes) -> list:
@@ -220,6 +229,18 @@ def _prepend(path: tuple, asn: int) -> bytes:
     else:
         segs.insert(0, (AS_SEQUENCE, (asn,)))
     return pack_segments(segs, True)
+
+
+def _self(local: str, original: str) -> str:
+    """Our address as the next hop, in the route's address family: an IPv4 session address
+    becomes ::ffff:a.b.c.d for IPv6 routes; an IPv6 one cannot stand for IPv4 routes (without
+    extended next hop), which keep their next hop."""
+    if not local:
+        return original
+    v6_route = ":" in original
+    if ":" in local:
+        return local if v6_route or not original else original
+    return f"::ffff:{local}" if v6_route else local
 
 
 def _ip4(text: str) -> int:
