@@ -158,7 +158,9 @@ def test_peer_coming_up_gets_the_whole_table_in_its_context():
     v6 = [m for m in msgs if not m[1]]  # nothing but announcements
     assert len(v6) == 0
     (v6,) = [m for m in msgs if m[1] == ["2001:db8:1::/48"]]
-    assert v6[0]["next-hop"] == "::ffff:198.51.100.254"  # next-hop self over an IPv4 session
+    assert (
+        v6[0]["next-hop"] == "::ffff:c633:64fe"
+    )  # ::ffff:198.51.100.254,  # next-hop self over an IPv4 session
     assert sum(len(t) for t in rib.peers["ext"].out.values()) == 201
     assert rib.summary()["peers"]["ext"]["advertised"] == 201
     rib.on_peer_down(EBGP)
