@@ -79,7 +79,7 @@ def parse_rib_args(args: list[str]) -> RibQuery:
             else:
                 q.peer = nxt
             i += 1
-        elif "/" in w and w.split("/")[0].isalpha():
+        elif "/" in w and not any(c in w for c in ".:"):
             try:
                 q.families.append(Family.parse(w))
             except ValueError as e:
