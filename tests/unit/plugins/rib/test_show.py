@@ -161,7 +161,7 @@ def test_errors_are_raised_before_any_row(rib):
         show.run(rib, "show rib", ["community", "nope"])
     with pytest.raises(show.QueryError, match="not known to the RIB"):
         show.run(rib, "show peer", ["zz", "routes", "received"])
-    with pytest.raises(show.QueryError, match="received|advertised"):
+    with pytest.raises(show.QueryError, match=r"received\|advertised"):
         show.run(rib, "show peer", ["a", "routes"])
     with pytest.raises(show.QueryError, match="unknown command"):
         show.run(rib, "show ribs", [])
