@@ -134,6 +134,7 @@ class PeerInfo:
     router_id: str = ""  # the peer's BGP identifier, dotted quad ("" before OPEN)
     local_address: str = ""
     recv_ctx: EncodingContext | None = None  # how its UPDATEs are encoded (ADD-PATH, ASN4 ...)
+    send_ctx: EncodingContext | None = None  # how UPDATEs to it must be encoded (for Adj-RIB-Out)
 
     @property
     def ibgp(self) -> bool:

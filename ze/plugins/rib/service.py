@@ -96,7 +96,7 @@ class RibService:
         """A session is Established. With a send context (or info.send_ctx) the peer gets an
         Adj-RIB-Out filled from the Loc-RIB; `updates_for(name)` then yields the whole table."""
         peer = self._peer(info)
-        ctx = send_ctx if send_ctx is not None else getattr(info, "send_ctx", None)
+        ctx = send_ctx if send_ctx is not None else info.send_ctx
         if ctx is None:
             return
         peer.send_ctx = ctx
@@ -370,19 +370,20 @@ class RibService:
         batches: list[BestBatch] = []
         size = self.config.batch_size
         single = len(sources) == 1 and not sources[0][2]
-        selections = self._selections
+        src, src_table = (sources[0][0], sources[0][1]) if single else (None, None)
+        last_pa: Any = None  # one UPDATE's prefixes share a set: its selection is looked up once
+        last_paths: tuple = ()
         changes = 0
         for key in keys:
             if single:
-                pa = sources[0][1].get(key)
+                pa = src_table.get(key)  # type: ignore[union-attr]
                 if pa is None:
                     paths: tuple = ()
-                elif cost(pa.next_hop) is None:
-                    paths = ()
+                elif pa is last_pa:
+                    paths = last_paths
                 else:
-                    p = sources[0][0]
-                    sel = selections.get((p.idx, 0, pa.serial))
-                    paths = (sel.paths[0],) if sel is not None else ((p, 0, pa),)
+                    paths = () if cost(pa.next_hop) is None else ((src, 0, pa),)
+                    last_pa, last_paths = pa, paths
             else:
                 cands = self.candidates(fam, key)
                 paths = best.select(cands, cost, options) if cands else ()
@@ -396,6 +397,8 @@ class RibService:
                 self.counters.best_withdrawn += 1
                 new = None
             else:
+                if old is not None and old.paths == paths:
+                    continue
                 new = self._selection(paths)
                 if new is old:
                     continue

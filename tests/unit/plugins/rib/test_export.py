@@ -192,3 +192,17 @@ def test_best_change_updates_adj_rib_out():
 
 
 IBGP_FAMILY = IPV4_UNICAST
+
+
+def test_send_context_from_peer_info():
+    rib = RibService()
+    ext = peer("ext", "198.51.100.1", 65002, "10.0.0.2", local_address="198.51.100.254", send_ctx=DEFAULT)
+    rib.on_peer_up(ext)
+    send(
+        rib,
+        SRC,
+        "update text origin set igp as-path set [65001] nhop set 192.0.2.1 nlri ipv4/unicast add 10.1.0.0/24",
+    )
+    assert [m[1] for m in decoded(rib, "ext")] == [["10.1.0.0/24"]]
+    rib.on_peer_up(peer("quiet", "198.51.100.2", 65003))  # no send context: nothing exported
+    assert list(rib.updates_for("quiet")) == [] and list(rib.updates_for("nobody")) == []
