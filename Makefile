@@ -35,3 +35,7 @@ bench-bpf: bootstrap
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+.PHONY: bench-fib
+bench-fib: bootstrap
+	$(PY) bench/fib.py -n 100000,1000000
