@@ -10,9 +10,10 @@ Modes (each in a fresh namespace `ze-fib-bench-<pid>-<n>` with two veth "peers")
   pyroute2     IPRoute().route("add"/"del") one by one on a sample (--sample), extrapolated
   bird         BIRD 2: a static protocol with N routes, enabled/disabled over birdc; its kernel
                protocol exports to the table (time from `enable` until the kernel holds N)
-  frr          FRR: zebra + staticd with N `ip route` lines; time from staticd's start (this
-               includes staticd reading its config) until the kernel holds N; removal by stopping
-               staticd is not timed (zebra keeps or sweeps on its own schedule)
+  frr          FRR bgpd+zebra through the peer-daemon harness (../shared/bench/bench_fib.py: a BGP
+               sender -> the daemon -> the kernel; time until the namespace holds N routes);
+               staticd is no way in (it needs minutes to read 10k `ip route` lines)
+  bird-bgp     BIRD through the same harness, for a like-for-like line next to FRR
 Plus: `repoint` (fib-kernel, N routes over an ECMP pair, one peer goes down: one nexthop delete
 re-points them all; then N routes of a single peer: one delete removes them all) and `dump`
 (reading N routes back: raw filtered dump vs pyroute2's).
@@ -47,7 +48,7 @@ from ze.bgp.wire.nlri.prefix import Prefix
 from ze.fib.kernel import netlink as nl
 from ze.fib.kernel.service import KernelConfig, Service
 
-MODES = ("fib-kernel", "raw-nhid", "raw-ack", "pyroute2", "bird", "frr", "repoint", "dump")
+MODES = ("fib-kernel", "raw-nhid", "raw-ack", "pyroute2", "bird", "frr", "bird-bgp", "repoint", "dump")
 BASE = 16 << 24
 GW_A, GW_B = "10.0.1.2", "10.0.2.2"
 _ns_count = itertools.count()
@@ -358,50 +359,28 @@ def run_bird(ns: Netns, n: int, table: int, timeout: float) -> dict:
         shutil.rmtree(d, ignore_errors=True)
 
 
-FRR = "/usr/lib/frr"
+SHARED_BENCH = "/work/shared/bench"
 
 
-def run_frr(ns: Netns, n: int, table: int, timeout: float) -> dict:
-    if not os.path.exists(f"{FRR}/zebra") or not os.path.exists(f"{FRR}/staticd"):
-        return {"skipped": "FRR (zebra, staticd) not installed"}
-    if table != 254:
-        return {"skipped": "the FRR mode uses the main table only"}
-    d = tempfile.mkdtemp(prefix="ze-fib-bench-frr-")
-    os.chmod(d, 0o777)
-    with open(f"{d}/zebra.conf", "w") as f:
-        f.write("hostname zebra\n")
-    with open(f"{d}/staticd.conf", "w") as f:
-        f.write("hostname staticd\n")
-        for i in range(n):
-            a = BASE + (i << 8)
-            f.write(f"ip route {a >> 24}.{(a >> 16) & 255}.{(a >> 8) & 255}.0/24 {GW_A}\n")
-    for name in ("zebra.conf", "staticd.conf"):
-        os.chmod(f"{d}/{name}", 0o666)
-
-    def common(daemon: str) -> list[str]:
-        return ["-f", f"{d}/{daemon}.conf", "-i", f"{d}/{daemon}.pid", "-z", f"{d}/zserv.api",
-                "--vty_socket", d, "-P", "0", "-u", "root", "-g", "root"]  # fmt: skip
-
-    zebra = Proc(ns.name, [f"{FRR}/zebra", *common("zebra")], f"{d}/zebra.log")
-    staticd = None
-    try:
-        t0 = time.monotonic()
-        while not os.path.exists(f"{d}/zserv.api") and time.monotonic() - t0 < 30:
-            time.sleep(0.05)
-        time.sleep(0.5)
-        base = v4_count(zebra.p.pid, table)
-        t0 = time.monotonic()
-        staticd = Proc(ns.name, [f"{FRR}/staticd", *common("staticd")], f"{d}/staticd.log")
-        t1 = _wait_count(zebra.p.pid, table, base + n, timeout, True)
-        installed = v4_count(zebra.p.pid, table) - base
-        version = sh(f"{FRR}/zebra", "--version", check=False).stdout.split("\n")[0].split()[-1]
-        return {"install_s": (t1 or time.monotonic()) - t0, "installed": installed, "errors": 0,
-                "version": version, "timed_out": t1 is None, "note": "includes staticd reading its config"}  # fmt: skip
-    finally:
-        if staticd is not None:
-            staticd.stop()
-        zebra.stop()
-        shutil.rmtree(d, ignore_errors=True)
+def run_shared(dut: str, n: int, timeout: float, shared: str) -> dict:
+    """The peer-daemon harness (bench_fib.py: a BGP sender -> the daemon -> its kernel FIB, time
+    until the namespace holds N routes). FRR has no faster path to program N routes here: zebra
+    has no bulk input but its clients, and staticd needs minutes to read 10k `ip route` lines."""
+    script = os.path.join(shared, "bench_fib.py")
+    if not os.path.exists(script):
+        return {"skipped": f"{script} not found (--shared-bench)"}
+    r = subprocess.run(
+        [sys.executable, script, "--dut", dut, "-n", str(n), "--timeout", str(int(timeout))],
+        capture_output=True, text=True, timeout=timeout + 120, cwd=shared,
+    )  # fmt: skip
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        return {"error": (r.stderr or r.stdout)[-300:]}
+    res = json.loads(lines[-1])
+    if not res.get("ok", True) or "seconds" not in res:
+        return {"error": str(res.get("error", res))[:300]}
+    return {"install_s": res["seconds"], "installed": n, "version": res.get("version", ""),
+            "note": "BGP sender -> daemon -> kernel (shared harness)"}  # fmt: skip
 
 
 def run_repoint(ns: Netns, n: int, table: int) -> dict:
@@ -457,6 +436,7 @@ def main() -> int:
     ap.add_argument("--dump-sample", type=int, default=100000, help="pyroute2 dump only up to this N")
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--out", help="append the JSON lines here")
+    ap.add_argument("--shared-bench", default=SHARED_BENCH, help="the peer-daemon harness (frr, bird-bgp)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         print("bench/fib.py needs root (network namespaces)", file=sys.stderr)
@@ -476,8 +456,8 @@ def main() -> int:
                     r = run_pyroute2(ns, n, a.table, a.sample)
                 elif mode == "bird":
                     r = run_bird(ns, n, a.table, a.timeout)
-                elif mode == "frr":
-                    r = run_frr(ns, n, a.table, a.timeout)
+                elif mode in ("frr", "bird-bgp"):
+                    r = run_shared(mode.removesuffix("-bgp"), n, a.timeout, a.shared_bench)
                 elif mode == "repoint":
                     r = run_repoint(ns, n, a.table)
                 elif mode == "dump":
