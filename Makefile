@@ -38,3 +38,7 @@ bench-rib: bootstrap
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+.PHONY: bench-fib
+bench-fib: bootstrap
+	$(PY) bench/fib.py -n 100000,1000000
