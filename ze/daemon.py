@@ -28,6 +28,8 @@ from ze.config.schema import Schema, load_schema
 from ze.core import log as zlog
 from ze.core.errors import ConfigError
 from ze.hub.bus import Hub
+from ze.hub.discovery import discover, yang_files
+from ze.plugin.host.wiring import DaemonPlugins, PluginStartupError
 
 log = zlog.get_logger("ze.daemon")
 
@@ -64,9 +66,11 @@ class Daemon:
         self.config_path = Path(config_path).absolute()
         self.log_level_override = log_level
         self.socket_override = socket_path
-        self.schema = schema or load_schema()
+        self.features = discover()
+        self.schema = schema or load_schema(extra=yang_files(self.features))
         self.store = Datastore(self.config_path, self.schema)
         self.hub = Hub()
+        self.plugins = _make_plugins(self.hub, self.features)
         self.config: Config | None = None
         self.peers: dict[str, PeerState] = {}
         self.server: ControlServer | None = None
@@ -126,6 +130,7 @@ class Daemon:
             "ze-api:signal-status": self._signal_status,
             "ze-api:config-history": self._config_history,
             "ze-api:config-rollback": self._config_rollback,
+            **self.plugins.handlers(),
         }
 
     async def run(self) -> int:
@@ -134,6 +139,11 @@ class Daemon:
         loop = asyncio.get_running_loop()
         self.server = ControlServer(self.socket_path, self.handlers(), self.config.environment.api_mode)
         await self.server.start()
+        try:
+            await self.plugins.start(self.config.section, self._handlers())
+        except PluginStartupError:
+            await self.server.close()
+            raise
         for sig, fn in (
             (signal.SIGHUP, self.request_reload),
             (signal.SIGTERM, self.request_stop),
@@ -159,6 +169,7 @@ class Daemon:
                 await reloader
             for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
                 loop.remove_signal_handler(sig)
+            await self.plugins.stop()
             await self.server.close()
             for fut in self._waiters:
                 if not fut.done():
@@ -184,10 +195,25 @@ class Daemon:
             await asyncio.sleep(COALESCE)  # requests arriving now fold into this reload
             self._reload_wanted.clear()
             waiters, self._waiters = self._waiters, []
-            result = self.reload()
+            result = await self.reload_verified()
             for fut in waiters:
                 if not fut.done():
                     fut.set_result(result)
+
+    async def reload_verified(self) -> dict[str, Any]:
+        """reload(), with the plugins asked to verify the new config first (one refusal refuses
+        the reload as a whole) and told to apply it after."""
+        try:
+            new = load_config(self.config_path, self.schema)
+        except (FileNotFoundError, ConfigProblems, ConfigError, OSError):
+            return self.reload()  # reports the error as usual
+        problems = await self.plugins.verify(new.section)
+        if problems:
+            return self._reload_failed("a plugin rejected the new config", problems)
+        result = self.reload()
+        if result.get("status") == "ok" and self.config is not None:
+            await self.plugins.apply(self.config.section)
+        return result
 
     def reload(self) -> dict[str, Any]:
         """Parse, validate, diff and apply the config file; keep the running one on error."""
@@ -351,6 +377,16 @@ class Daemon:
         return {"result": self.last_reload}
 
 
+def _make_plugins(hub: Hub, features: dict) -> DaemonPlugins:
+    """The plugin host with the SDK's in-process Plugin and event renderer."""
+    from ze.plugin.sdk import Plugin
+    from ze.plugin.sdk.render import event_json
+
+    return DaemonPlugins(
+        hub, features, make_plugin=Plugin.in_process, renderer=event_json, error_type=ApiError
+    )
+
+
 def run(config_path: str, log_level: str | None = None, socket_path: str | None = None) -> int:
     """`ze run`: exit 0 after a graceful stop, 1 on a config or start-up error, 2 for a missing file."""
     import sys
@@ -384,6 +420,9 @@ def run(config_path: str, log_level: str | None = None, socket_path: str | None 
         try:
             return runner.run(daemon.run())
         except SocketInUse as e:
+            print(f"ze: error: {e}", file=sys.stderr)
+            return 1
+        except PluginStartupError as e:
             print(f"ze: error: {e}", file=sys.stderr)
             return 1
         except PermissionError as e:

@@ -49,11 +49,13 @@ def test_rpcs(schema):
     assert sorted(schema.rpcs) == [
         "ze-api:config-history",
         "ze-api:config-rollback",
+        "ze-api:plugin-command",
         "ze-api:schema-list",
         "ze-api:schema-methods",
         "ze-api:show-config",
         "ze-api:show-peer",
         "ze-api:show-peers",
+        "ze-api:show-plugins",
         "ze-api:show-status",
         "ze-api:signal-reload",
         "ze-api:signal-status",

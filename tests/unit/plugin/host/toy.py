@@ -1,0 +1,38 @@
+"""A toy in-process plugin for the host tests (entry "tests.unit.plugin.host.toy:main")."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ze.plugin.sdk import Plugin, Registration, Reject
+
+SEEN: list = []
+CONFIGS: list = []
+
+
+async def main(plugin: Plugin) -> None:
+    @plugin.on_event
+    def seen(event):
+        SEEN.append((event.topic, event.payload))
+
+    @plugin.on_configure
+    def configure(sections):
+        CONFIGS.append(sections)
+
+    @plugin.on_verify
+    def verify(sections):
+        if (sections.get("toy") or {}).get("bad"):
+            raise Reject("toy says no")
+
+    @plugin.on_command("show toy", "what the toy saw")
+    def show(args):
+        return {"seen": len(SEEN), "args": args}
+
+    plugin.add_capability(73, b"\x01\x02")
+    plugin.set_startup_subscriptions(events=["bgp/update", "toy/"])
+    await plugin.run(Registration(families=["ipv4/unicast"], wants_config=["toy"]))
+
+
+async def crashy(plugin: Plugin) -> None:
+    await asyncio.sleep(0)
+    raise RuntimeError("crashy crashed")
