@@ -135,6 +135,11 @@ class Listener:
                 return
         finally:
             self.unauth -= 1
+        if not raw:
+            self.refused += 1
+            log.info("plugin connection closed before auth", remote=str(peer))
+            writer.close()
+            return
         try:
             msg = line.decode(raw)
         except line.ProtocolError as e:

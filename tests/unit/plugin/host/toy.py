@@ -36,3 +36,25 @@ async def main(plugin: Plugin) -> None:
 async def crashy(plugin: Plugin) -> None:
     await asyncio.sleep(0)
     raise RuntimeError("crashy crashed")
+
+
+async def other(plugin: Plugin) -> None:
+    """Depends on toy; provides a command that calls toy's through ze."""
+
+    @plugin.on_command("ask toy")
+    async def ask(args):
+        return await plugin.dispatch_command("show toy from-other")
+
+    @plugin.on_command("emit")
+    async def emit(args):
+        return await plugin.emit_event("toy", "hello", {"n": 1})
+
+    await plugin.run(Registration(dependencies=["toy"]))
+
+
+async def duplicate(plugin: Plugin) -> None:
+    @plugin.on_command("show toy")
+    def show(args):
+        return {}
+
+    await plugin.run()
