@@ -101,7 +101,7 @@ def test_cycle_and_duplicate_command_and_unknown_feature():
 
     async def main():
         host = host_for(Hub())
-        with pytest.raises(PluginStartupError, match="required plugin dup failed.*already provided by toy"):
+        with pytest.raises(PluginStartupError, match=r"required plugin dup failed.*already provided by toy"):
             await host.start(
                 [
                     PluginSpec("toy", "internal", True, entry=f"{TOY}:main"),
@@ -136,7 +136,7 @@ def test_required_plugin_crashing_at_start_stops_start_up():
     async def main():
         host = host_for(Hub())
         with pytest.raises(
-            PluginStartupError, match="required plugin crashy failed to start: .*crashy crashed"
+            PluginStartupError, match=r"required plugin crashy failed to start: .*crashy crashed"
         ):
             await host.start([PluginSpec("crashy", "internal", True, entry=f"{TOY}:crashy")])
 

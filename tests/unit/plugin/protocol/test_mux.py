@@ -57,7 +57,7 @@ def test_errors_and_bad_lines():
         assert e.value.code == "internal" and "boom" in e.value.message
         # a malformed line with a readable id is answered with an error for that id
         eb.on_data = lambda d: (got.append(d), b.feed(d))
-        ea.on_data = lambda d: got.append(d)
+        ea.on_data = got.append
         ea.write(b"#7 t:x {not json\n")
         await asyncio.sleep(0.05)
         assert any(g.startswith(b"#7 error") and b"bad-json" in g for g in got)
@@ -70,7 +70,7 @@ def test_close_fails_pending_and_later_requests():
         async def never(msg):
             await asyncio.sleep(10)
 
-        a, b, _, _ = pair(never, never)
+        a, _b, _, _ = pair(never, never)
         fut = a.request("t:wait")
         await asyncio.sleep(0.01)
         a.close("gone")
