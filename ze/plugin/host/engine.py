@@ -448,7 +448,7 @@ class PluginHost:
             h.stage_evt[1].set()
             return None
         if rpc == "declare-capabilities":
-            self._expect(h, 3, rpc)
+            self._expect(h, 3, rpc)  # (or 2: configure's ok may still be on its way to _stages)
             caps = p.get("capabilities", [])
             for c in caps:
                 if not isinstance(c, dict) or not isinstance(c.get("code"), int):
@@ -458,7 +458,7 @@ class PluginHost:
             h.stage_evt[3].set()
             return None
         if rpc == "ready":
-            self._expect(h, 5, rpc)
+            self._expect(h, 5, rpc)  # (or 4, likewise)
             self._ready(h, p)
             h.stage_evt[5].set()
             return None
@@ -487,7 +487,9 @@ class PluginHost:
 
     @staticmethod
     def _expect(h: PluginHandle, stage: int, rpc: str) -> None:
-        if h.stage != stage:
+        # The plugin sends stage N+1 right after answering stage N's callback; both lines may
+        # arrive in one read, before the stage coroutine has seen the answer.
+        if h.stage not in (stage, stage - 1) or (stage == 1 and h.stage != 1):
             raise RemoteError("out-of-order", f"{rpc} is stage {stage}; the plugin is at stage {h.stage}")
 
     def _declare(self, h: PluginHandle, p: dict[str, Any]) -> None:
@@ -740,6 +742,8 @@ class PluginHost:
             if v.get("verdict") == "modify" and isinstance(v.get("update"), bytes):
                 body = v["update"]
                 verdict = {"verdict": "modify", "update": body}
+            if v.get("reason"):
+                verdict["reason"] = v["reason"]  # e.g. a default verdict: say why
         return verdict
 
     @property

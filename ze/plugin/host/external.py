@@ -196,6 +196,7 @@ class Listener:
                 state["pump"].cancel()
             await _stop_process(proc)
             exited.cancel()
+            await asyncio.wait(logs, timeout=1.0)  # they end at EOF; then the pipes are closed
             for t in logs:
                 t.cancel()
 
@@ -230,6 +231,10 @@ class Listener:
                     mux.feed(data)
             except (OSError, ConnectionError) as e:
                 reason = f"connection error: {e}"
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(exited), 0.5)  # an exit status says more
+            if proc.returncode is not None:
+                reason = f"process exited with status {proc.returncode}"
             h.lost(reason)
 
         state["pump"] = loop.create_task(pump())
