@@ -10,6 +10,8 @@ from ze.cli import output
 from ze.cli.config import print_peers
 from ze.cli.remote import add_client_args, request
 
+SHOW_COMMANDS = {"peers", "config", "status", "peer", "plugins"}
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("show", help="show the running daemon's peers, config, status")
@@ -23,6 +25,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         s = ssub.add_parser(name, help=helptext)
         add_client_args(s)
         s.set_defaults(func=func)
+    s = ssub.add_parser("plugins", help="plugins: state, restarts, queue depth and bound, last error")
+    add_client_args(s)
+    s.set_defaults(func=cmd_plugins)
     s = ssub.add_parser("peer", help="one peer with its resolved settings")
     s.add_argument("name")
     add_client_args(s)
@@ -72,3 +77,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         output.keyvalues("ze status", _flatten(st))
 
     return output.ok(data, args.json, human)
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from ze.cli.plugin import cmd_list
+
+    return cmd_list(args)

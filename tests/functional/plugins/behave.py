@@ -57,7 +57,7 @@ async def main(plugin: Plugin) -> None:
         plugin.set_fast_hook(hook)
 
     plugin.set_startup_subscriptions(events=["bgp/update", "test/"], format="parsed")
-    await plugin.run(Registration(wants_config=["environment"]))
+    await plugin.run(Registration(wants_config=["bgp"]))
 
 
 if __name__ == "__main__":
