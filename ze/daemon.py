@@ -139,11 +139,6 @@ class Daemon:
         loop = asyncio.get_running_loop()
         self.server = ControlServer(self.socket_path, self.handlers(), self.config.environment.api_mode)
         await self.server.start()
-        try:
-            await self.plugins.start(self.config.section, self._handlers())
-        except PluginStartupError:
-            await self.server.close()
-            raise
         for sig, fn in (
             (signal.SIGHUP, self.request_reload),
             (signal.SIGTERM, self.request_stop),
@@ -151,6 +146,11 @@ class Daemon:
             (signal.SIGUSR1, self.dump_status),
         ):
             loop.add_signal_handler(sig, fn)
+        try:
+            await self.plugins.start(self.config.section, self._handlers())
+        except PluginStartupError:
+            await self.server.close()
+            raise
         self.hub.publish("config/applied", {"peers": sorted(self.peers), "initial": True})
         log.info(
             "ze started",
