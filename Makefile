@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ZE := $(VENV)/bin/ze
 SAMPLE := examples/update-sample.hex
 
-.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf
+.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf bench-plugins
 
 bootstrap:
 	@scripts/bootstrap
@@ -32,6 +32,9 @@ bench-io: bootstrap
 
 bench-bpf: bootstrap
 	$(PY) bench/bpf.py
+
+bench-plugins: bootstrap
+	$(PY) bench/plugins.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
