@@ -50,6 +50,11 @@ def test_five_stages_then_direct_bridge_commands_and_capabilities():
         res = await host.dispatch("show toy a", ["b"])
         assert res == {"status": "done", "plugin": "toy", "data": {"seen": 301, "args": ["a", "b"]}}
         assert host.open_capabilities("any-peer") == [(73, b"\x01\x02")]
+        assert await host.validate_open({"address": "192.0.2.2"}, {"asn": 65002}) == (True, "")
+        assert await host.validate_open({"address": "192.0.2.2"}, {"asn": 666}) == (
+            False,
+            "toy: no AS 666 here",
+        )
         with pytest.raises(RemoteError, match="did you mean 'show toy'"):
             await host.dispatch("show toi")
         await host.stop()

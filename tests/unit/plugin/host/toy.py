@@ -28,6 +28,11 @@ async def main(plugin: Plugin) -> None:
     def show(args):
         return {"seen": len(SEEN), "args": args}
 
+    @plugin.on_validate_open
+    def check_open(req):
+        if req["open"].get("asn") == 666:
+            raise Reject("no AS 666 here")
+
     plugin.add_capability(73, b"\x01\x02")
     plugin.set_startup_subscriptions(events=["bgp/update", "toy/"])
     await plugin.run(Registration(families=["ipv4/unicast"], wants_config=["toy"]))
