@@ -57,6 +57,10 @@ def test_daemon_runs_plugins_commands_and_a_rejected_reload(daemon, tmp_path):
     # human table
     r = d.ze("show", "plugins")
     assert r.returncode == 0 and "behave" in r.stdout and "ready" in r.stdout
+    # `ze cli` (script mode): plugin commands are in its tree and run
+    r = subprocess.run([*ZE, "cli", "--socket", str(d.sock), "--json"], input="show behave ?\nshow behave\n",
+                       capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert '"plugin": "behave"' in r.stdout and "nothing more" in r.stdout, (r.stdout, r.stderr)
     # a reload that the plugin rejects is refused as a whole: the running config stays
     d.conf.write_text(conf(tmp_path, ("a", 2), ("reject", 3)))
     r = d.ze("signal", "reload", "--json")
