@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -46,7 +47,7 @@ ENGINE = "ze-plugin-engine"
 CALLBACK = "ze-plugin-callback"
 
 Renderer = Callable[[str, Any, str], Any]
-RouteHandler = Callable[[str, str], Awaitable[dict]]
+RouteHandler = Callable[[str, str], Any]  # -> dict, or an awaitable of one
 CommandHandler = Callable[[str, list[str]], Awaitable[Any]]
 SectionsFor = Callable[[list[str]], list[dict[str, Any]]]
 MakePlugin = Callable[[str, MemoryEnd], Any]
@@ -467,7 +468,11 @@ class PluginHost:
         if rpc == "update-route":
             if self.route_handler is None:
                 raise RemoteError("unavailable", "no BGP speaker to send routes")
-            return await self.route_handler(str(p.get("peer-selector", "*")), str(p.get("command", "")))
+            try:
+                res = self.route_handler(str(p.get("peer-selector", "*")), str(p.get("command", "")))
+                return await res if inspect.isawaitable(res) else res
+            except ValueError as e:  # the text syntax's errors (TextError) and bad selectors
+                raise RemoteError("bad-command", str(e)) from None
         if rpc == "dispatch-command":
             return await self.dispatch(str(p.get("command", "")), list(p.get("args") or []))
         if rpc == "emit-event":
@@ -564,7 +569,7 @@ class PluginHost:
     # --- events to plugins ---------------------------------------------------------------
     async def _sink(self, h: PluginHandle, items: list[tuple[str, Any]]) -> None:
         if h.peers:
-            items = [it for it in items if _peer_of(it[1]) in h.peers or _peer_of(it[1]) is None]
+            items = [it for it in items if _peer_matches(it[1], h.peers)]
             if not items:
                 return
         while not self.stopping:
@@ -769,8 +774,9 @@ def _topic(ev: Any) -> str:
     return f"bgp/{ev}"
 
 
-def _peer_of(payload: Any) -> str | None:
+def _peer_matches(payload: Any, peers: set[str]) -> bool:
+    """A payload about a peer passes when the peer's name or address is in `peers`; others pass."""
     peer = getattr(payload, "peer", None)
     if peer is None:
-        return None
-    return getattr(peer, "name", None)
+        return True
+    return getattr(peer, "name", None) in peers or getattr(peer, "address", None) in peers
