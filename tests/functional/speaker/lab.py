@@ -71,3 +71,74 @@ def established(r: Running, name: str, timeout: float = 20.0) -> dict:
 
 def received(r: Running, name: str, family: str = "ipv4/unicast") -> int:
     return peer(r, name)["prefixes"].get(family, {}).get("received", 0)
+
+
+class NetnsRunning(Running):
+    """`ze run` inside a network namespace (the control socket is a path: reachable from here)."""
+
+    def __init__(self, tmp: Path, text: str, netns: str) -> None:
+        super().__init__(tmp, text)
+        self.netns = netns
+
+    def start(self) -> NetnsRunning:
+        import subprocess
+
+        from tests.functional.conftest import ZE
+
+        self._logf = open(self.log, "wb")
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", self.netns, *ZE, "run", str(self.conf), "--socket", str(self.sock)],
+            stdout=self._logf,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "ZE_SOCKET": ""},
+        )
+        wait_for(lambda: self.answers() or self.proc.poll() is not None)
+        assert self.proc.poll() is None, self.log.read_text()
+        return self
+
+
+def netns_pair(tag: str) -> tuple[str, str]:
+    """Namespaces NS-a (10.99.0.1/24, fd99::1/64) and NS-b (.2, ::2) joined by a veth pair."""
+    import subprocess
+
+    a, b = f"{tag}-a", f"{tag}-b"
+    cmds = [
+        f"ip netns add {a}",
+        f"ip netns add {b}",
+        f"ip link add va netns {a} type veth peer name vb netns {b}",
+        f"ip -n {a} addr add 10.99.0.1/24 dev va",
+        f"ip -n {b} addr add 10.99.0.2/24 dev vb",
+        f"ip -n {a} -6 addr add fd99::1/64 dev va nodad",
+        f"ip -n {b} -6 addr add fd99::2/64 dev vb nodad",
+        f"ip -n {a} link set va up",
+        f"ip -n {b} link set vb up",
+        f"ip -n {a} link set lo up",
+        f"ip -n {b} link set lo up",
+    ]
+    for c in cmds:
+        subprocess.run(c.split(), check=True, capture_output=True)
+    return a, b
+
+
+def netns_delete(*names: str) -> None:
+    import subprocess
+
+    for n in names:
+        subprocess.run(["ip", "netns", "delete", n], capture_output=True)
+
+
+def have_netns() -> str | None:
+    """Why namespaces cannot be used here, or None."""
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0:
+        return "needs root for network namespaces"
+    if shutil.which("ip") is None:
+        return "iproute2 (ip) is not installed"
+    probe = f"zespk-probe-{os.getpid()}"
+    r = subprocess.run(["ip", "netns", "add", probe], capture_output=True)
+    if r.returncode:
+        return f"ip netns add failed: {r.stderr.decode().strip()}"
+    netns_delete(probe)
+    return None

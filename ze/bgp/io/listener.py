@@ -55,6 +55,14 @@ class Listener:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if fam == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0 if self.address == "::" else 1)
+            # The SYN-ACK leaves from the listening socket: with TTL 255, so that a GTSM peer
+            # (which only accepts TTL 255 from one hop away) sees it (RFC 5082 3).
+            if fam == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)
+                if self.address == "::":
+                    sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 255)
+            else:
+                sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 255)
             sock.setblocking(False)
             sock.bind((self.address, self.port))
             sock.listen(128)
