@@ -118,6 +118,7 @@ class PeerSettings:
     port: int = 179
     max_prefix: dict[Family, MaxPrefix] = field(default_factory=dict)
     announce: tuple[str, ...] = ()
+    adj_rib_in: bool = False  # keep the received prefixes (exact counts, `routes received`)
     connect_retry: float = 5.0
     idle_hold: float = 1.0  # first restart delay after a session went down; doubles up to idle_hold_max
     idle_hold_max: float = 60.0
@@ -177,7 +178,7 @@ class Session:
         self.loop = reactor.loop
         self.codecs = reactor.codecs
         self.links: list[Link] = []
-        self.ribin = AdjRibIn()
+        self.ribin = AdjRibIn(True if settings.adj_rib_in else frozenset(settings.max_prefix))
         self.adjout = AdjRibOut()
         self.info: Any = None  # PeerInfo once established (built by on_established)
         self.outgoing: Outgoing | None = None
@@ -521,7 +522,7 @@ class Session:
         if limits:
             for fam in grown:
                 if fam in limits:
-                    held = len(self.ribin.families[fam].held)
+                    held = self.ribin.families[fam].received
                     if fsm.prefix_count(fam, held, self.loop.time()):
                         mp = limits[fam]
                         self.prefix_down = fam

@@ -57,21 +57,31 @@ def key_prefix(key: int, afi: int) -> tuple[int, int, int]:
 
 
 class FamilyCounts:
-    __slots__ = ("announced", "held", "withdrawn")
+    __slots__ = ("announced", "held", "kept", "withdrawn")
 
     def __init__(self) -> None:
         self.announced = 0
         self.withdrawn = 0
         self.held: set[int] = set()
+        self.kept = False
+
+    @property
+    def received(self) -> int:
+        """Prefixes held: exact when the set is kept, else announcements minus withdrawals."""
+        return len(self.held) if self.kept else max(0, self.announced - self.withdrawn)
 
     def to_dict(self) -> dict[str, int]:
-        return {"announced": self.announced, "withdrawn": self.withdrawn, "received": len(self.held)}
+        return {"announced": self.announced, "withdrawn": self.withdrawn, "received": self.received}
 
 
 class AdjRibIn:
-    def __init__(self, keep: bool = True) -> None:
+    """keep: hold the prefix sets of every family (True), of some (a set: the families with a
+    max-prefix limit need the exact count), or none (only count announcements and withdrawals;
+    `received` is then announced - withdrawn)."""
+
+    def __init__(self, keep: bool | set[Family] | frozenset[Family] = True) -> None:
         self.families: dict[Family, FamilyCounts] = {}
-        self.keep = keep  # hold the prefix sets (False: only count)
+        self.keep = keep
         self.updates = 0
         self.eor: set[Family] = set()
 
@@ -93,16 +103,21 @@ class AdjRibIn:
         if fam.afi not in (1, 2) or fam.safi not in (1, 2):
             return  # NLRI of other families are not prefixes: the rib feature's business
         addpath = ctx.has_addpath(fam)
-        flat = _native.walk_nlri(data, start, end, fam.afi, addpath)
-        n = len(flat) // (3 if fam.afi == 1 else 4)
+        keep = self.keep
+        if keep is True or (keep and fam in keep):
+            c.kept = True
+            flat = _native.walk_nlri(data, start, end, fam.afi, addpath)
+            n = len(flat) // (3 if fam.afi == 1 else 4)
+            if add:
+                c.held.update(_keys(flat, fam.afi, addpath))
+            else:
+                c.held.difference_update(_keys(flat, fam.afi, addpath))
+        else:
+            n = _native.count_nlri(data, start, end, fam.afi, addpath)
         if add:
             c.announced += n
-            if self.keep:
-                c.held.update(_keys(flat, fam.afi, addpath))
         else:
             c.withdrawn += n
-            if self.keep:
-                c.held.difference_update(_keys(flat, fam.afi, addpath))
 
     def apply(self, body: memoryview | bytes, ctx: EncodingContext) -> list[Family]:
         """Account for one UPDATE body; returns the families that gained prefixes. WireError when

@@ -46,6 +46,7 @@ def settings_from_peer(peer: Any) -> PeerSettings:
         port=peer.port,
         max_prefix=max_prefix,
         announce=tuple(getattr(peer, "announce", ()) or ()),
+        adj_rib_in=bool(getattr(peer, "adj_rib_in", False)),
         connect_retry=float(getattr(peer, "connect_retry", 5) or 5),
     )
 
@@ -178,6 +179,9 @@ class BgpSubsystem:
         s = self.reactor.sessions[name]
         out: dict[str, list[str]] = {}
         for fam, counts in s.ribin.families.items():
+            if not counts.kept:
+                out[fam.name] = []
+                continue
             items = []
             for key in sorted(counts.held)[:limit]:
                 pid, plen, value = key_prefix(key, fam.afi)

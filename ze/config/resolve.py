@@ -42,6 +42,7 @@ class Peer:
     connect_retry: int = 5
     max_prefix: tuple[tuple[str, int, int], ...] = ()  # (family, limit, restart seconds)
     announce: tuple[str, ...] = ()
+    adj_rib_in: bool = False
 
     @property
     def ibgp(self) -> bool:
@@ -72,6 +73,8 @@ class Peer:
             out["max-prefix"] = {f: {"limit": n, "restart": r} for f, n, r in self.max_prefix}
         if self.announce:
             out["announce"] = list(self.announce)
+        if self.adj_rib_in:
+            out["adj-rib-in"] = True
         return out
 
 
@@ -258,6 +261,7 @@ def resolve(tree: Tree, schema: Schema, source: str = "<config>", text: str = ""
                     (fam, v["limit"], v.get("restart", 0)) for fam, v in eff.get("max-prefix", {}).items()
                 ),
                 announce=tuple(eff.get("announce", ())),
+                adj_rib_in=eff.get("adj-rib-in", False),
             )
     env_node = schema.root.child("environment")
     env = _with_defaults(tree.data.get("environment", {}), env_node) if env_node else {}

@@ -51,7 +51,7 @@ def conf(
     return (
         f"environment {{ log {{ level {level}; }} }}\n"
         f"bgp {{\n    router-id {me};\n    local-as {asn};\n    listen {{ ip {me}; port {port}; }}\n"
-        f"    connect-retry 1;\n{extra}\n{body}\n}}\n"
+        f"    connect-retry 1;\n    adj-rib-in true;\n{extra}\n{body}\n}}\n"
     )
 
 

@@ -33,6 +33,7 @@ async def until(cond, timeout: float = 3.0):
 def settings(name: str, me: str, them: str, my_as: int, their_as: int, **kw) -> PeerSettings:
     kw.setdefault("connect_retry", 0.05)
     kw.setdefault("idle_hold", 0.05)
+    kw.setdefault("adj_rib_in", True)
     return PeerSettings(name, them, their_as, my_as, me, **kw)
 
 
