@@ -89,7 +89,7 @@ def replace_attr(code: int, new: bytes, text: str = GOOD) -> bytes:
     alen = struct.unpack_from("!H", b, 2)[0]
     pos, end = 4, 4 + alen
     while pos < end:
-        flags, c, ln = b[pos], b[pos + 1], b[pos + 2]
+        c, ln = b[pos + 1], b[pos + 2]
         if c == code:
             b[pos : pos + 3 + ln] = new
             struct.pack_into("!H", b, 2, alen - (3 + ln) + len(new))
@@ -123,7 +123,7 @@ def test_malformed_update(lab, name, data, expected):
     wait_for(lambda: peer(d, "p")["prefixes"].get("ipv4/unicast", {}).get("announced") == 1)
     p.send(frame(MessageType.UPDATE, data))
     if isinstance(expected, tuple):
-        p.wait(lambda: p.notifications(), 10)
+        p.wait(p.notifications, 10)
         assert p.notifications()[0][:2] == bytes(expected)
         wait_for(lambda: peer(d, "p")["state"] != "established")
         note = peer(d, "p")["last-notification"]
@@ -168,9 +168,9 @@ def test_malformed_open(lab, name, data, expected):
     p = connect(open_session=False)
     p.wait(lambda: MessageType.OPEN in p.types())
     p.send(data)
-    p.wait(lambda: p.notifications(), 10)
+    p.wait(p.notifications, 10)
     assert p.notifications()[0][:2] == bytes(expected)
-    p.wait(lambda: p.closed.is_set(), 10)
+    p.wait(p.closed.is_set, 10)
     wait_for(lambda: peer(d, "p")["state"] in ("active", "idle"))
     assert d.proc.poll() is None
     # A good session afterwards: nothing leaked, the peer is accepted again.
