@@ -46,6 +46,10 @@ async def main(plugin: Plugin) -> None:
     def show(args):
         return {"events": state["events"], "mode": MODE, "first": FIRST}
 
+    @plugin.on_command("behave announce", "send a route to every peer through ze (update-route)")
+    async def announce(args):
+        return await plugin.update_route("*", " ".join(args))
+
     if MODE == "hook":
 
         def hook(req):
