@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import inspect
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,6 +98,7 @@ class PluginHandle:
     stage_evt: dict[int, asyncio.Event] = field(default_factory=dict)
     kill: Callable[[str], None] | None = None
     delivered_batches: int = 0
+    output: deque = field(default_factory=lambda: deque(maxlen=20))  # its last stdout/stderr lines
 
     @property
     def name(self) -> str:
@@ -329,6 +330,8 @@ class PluginHost:
                     reason = str(e) or type(e).__name__
                     if isinstance(e, TimeoutError):
                         reason = f"stage {h.stage} timed out after {self.stage_timeout} s"
+                    if h.output:
+                        reason += f" (its last output: {h.output[-1][:300]})"
                 finally:
                     h.ready.clear()
                     h.direct = None

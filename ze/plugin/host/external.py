@@ -181,8 +181,8 @@ class Listener:
         )  # fmt: skip
         h.pid = proc.pid
         logs = [
-            loop.create_task(_relay(proc.stdout, h.name, "stdout")),
-            loop.create_task(_relay(proc.stderr, h.name, "stderr")),
+            loop.create_task(_relay(proc.stdout, h, "stdout")),
+            loop.create_task(_relay(proc.stderr, h, "stderr")),
         ]
         exited = loop.create_task(proc.wait())
         state: dict[str, Any] = {"writer": None, "pump": None}
@@ -247,7 +247,7 @@ class Listener:
         return cleanup
 
 
-async def _relay(stream: asyncio.StreamReader | None, name: str, which: str) -> None:
+async def _relay(stream: asyncio.StreamReader | None, h: PluginHandle, which: str) -> None:
     if stream is None:
         return
     with contextlib.suppress(Exception):
@@ -257,7 +257,8 @@ async def _relay(stream: asyncio.StreamReader | None, name: str, which: str) -> 
                 return
             text = raw.decode("utf-8", "replace").rstrip()
             if text:
-                log.info("plugin output", plugin=name, stream=which, line=text[:2000])
+                h.output.append(text)
+                log.info("plugin output", plugin=h.name, stream=which, line=text[:2000])
 
 
 async def _stop_process(proc: asyncio.subprocess.Process) -> None:
