@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ZE := $(VENV)/bin/ze
 SAMPLE := examples/update-sample.hex
 
-.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf bench-rib
+.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf bench-rib bench-plugins
 
 bootstrap:
 	@scripts/bootstrap
@@ -35,6 +35,9 @@ bench-bpf: bootstrap
 
 bench-rib: bootstrap
 	$(PY) bench/rib.py
+
+bench-plugins: bootstrap
+	$(PY) bench/plugins.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
