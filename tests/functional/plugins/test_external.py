@@ -62,7 +62,11 @@ def test_five_stages_over_tls_events_and_commands(tmp_path):
         await host.start([behave("normal", out)])
         st = host.status()
         p = st["plugins"][0]
-        assert (p["state"], p["bridge"], p["commands"]) == ("ready", "json", ["show behave"])
+        assert (p["state"], p["bridge"], p["commands"]) == (
+            "ready",
+            "json",
+            ["show behave", "behave announce"],
+        )
         assert st["listener"]["accepted"] == 1 and st["listener"]["refused"] == 0
         for i in range(50):
             host.hub.publish("test/n", ev(i))

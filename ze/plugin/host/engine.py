@@ -129,8 +129,8 @@ class PluginHandle:
             out["run"] = self.spec.run
         q = self.queue
         if q is not None:
-            out.update({"queue-depth": q.depth, "queue-bound": q.bound, "delivered": q.delivered,
-                        "high-water": q.high_water, "pauses": q.pauses})  # fmt: skip
+            out.update({"queue-depth": q.depth, "queue-bound": q.bound, "at-bound": "pause" if q.pause else "log",
+                        "delivered": q.delivered, "high-water": q.high_water, "pauses": q.pauses})  # fmt: skip
         if self.fast_hook is not None:
             out["fast-hook"] = self.fast_hook.status()
         return out
@@ -176,6 +176,7 @@ class PluginHost:
         backoff: tuple[float, float] = (0.5, 30.0),
         hook_timeout: float = 0.05,
         hook_fail_open: bool = True,
+        pause_at_bound: bool = True,
     ) -> None:
         self.hub = hub
         self.make_plugin = make_plugin
@@ -187,6 +188,7 @@ class PluginHost:
         self.backoff = backoff
         self.hook_timeout = hook_timeout
         self.hook_fail_open = hook_fail_open
+        self.pause_at_bound = pause_at_bound
         self.handles: dict[str, PluginHandle] = {}
         self.commands: dict[str, str] = {}  # command words -> plugin name
         self.sections_for: SectionsFor = lambda roots: []
@@ -551,7 +553,7 @@ class PluginHost:
         if h.queue is None:
             h.queue = self.hub.subscribe_queue(
                 list(h.patterns), lambda items: self._sink(h, items), owner=f"plugin:{h.name}",
-                bound=self.queue_bound, batch=self.batch,
+                bound=self.queue_bound, batch=self.batch, pause=self.pause_at_bound,
             )  # fmt: skip
         else:
             for pat in h.patterns:
