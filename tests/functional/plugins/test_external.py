@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import shutil
 import ssl
 import sys
@@ -304,6 +305,40 @@ def test_fast_hook_verdicts_timeout_and_default(tmp_path):
         h.fast_hook.fail_open = False
         assert (await host.filter_update({}, b"\x00"))["verdict"] == "reject"
         assert h.fast_hook.status()["failures"] == 2
+        await host.stop()
+
+    run(main())
+
+
+def test_plugin_started_outside_ze_attaches_with_the_hub_secret(tmp_path):
+    """`plugin { hub { server local { secret S; } } }`: a plugin run by hand authenticates
+    with the secret under its own name, completes the stages, and is not restarted when it
+    goes; a wrong secret, or the name of a plugin ze runs, is refused."""
+
+    async def main():
+        host = make_host()
+        await host.listen({"local": {"ip": "127.0.0.1", "port": 0, "secret": "s3cret"}})
+        lst = host.external
+        out = tmp_path / "ev"
+        env = {
+            **os.environ,
+            **lst.env("by-hand", "s3cret"),
+            "ZE_TEST_MODE": "normal",
+            "ZE_TEST_OUT": str(out),
+        }
+        proc = await asyncio.create_subprocess_exec(*BEHAVE.split(), env=env)
+        await wait_for(lambda: "by-hand" in host.handles and host.handles["by-hand"].state == "ready")
+        h = host.handles["by-hand"]
+        assert h.spec.kind == "attached"
+        host.hub.publish("test/n", ev(1))
+        await h.queue.flush()
+        assert (await host.dispatch("show behave"))["data"]["events"] == 1
+        assert b"attached already" in await raw_auth(host, {"token": "s3cret", "name": "by-hand"})
+        assert b"wrong token" not in await raw_auth(host, {"token": "nope", "name": "other"})
+        proc.terminate()
+        await proc.wait()
+        await wait_for(lambda: h.state == "detached")
+        assert host.command_owner("show behave")[0] is None and h.restarts == 0
         await host.stop()
 
     run(main())

@@ -275,6 +275,23 @@ class PluginHost:
         h.task = loop.create_task(self._supervise(h), name=f"plugin-{spec.name}")
         return h
 
+    def can_attach(self, name: str) -> str:
+        """Why a plugin started outside ze may not attach under `name` ("" when it may)."""
+        h = self.handles.get(name)
+        if h is not None and h.spec.kind != "attached":
+            return "that name belongs to a plugin ze runs"
+        if h is not None and h.state not in ("detached", "failed"):
+            return "a plugin with that name is attached already"
+        return ""
+
+    def attach(self, name: str, reader: Any, writer: Any) -> PluginHandle:
+        """A plugin that authenticated with the hub's shared secret: the five stages, then it
+        runs like the others, but is not restarted when it goes (it is "detached")."""
+        self.handles.pop(name, None)
+        h = self._handle(PluginSpec(name, "attached", False))
+        h._conn = (reader, writer)  # type: ignore[attr-defined]
+        return h
+
     async def stop(self) -> None:
         self.stopping = True
         for h in self.handles.values():
@@ -343,6 +360,17 @@ class PluginHost:
                 if self.stopping:
                     return
                 h.last_error = reason
+                if h.spec.kind == "attached":  # not ours to restart
+                    h.state = "detached" if h.first is None or h.first.done() else "failed"
+                    if h.first is not None and not h.first.done():
+                        h.first.set_exception(PluginStartupError(reason))
+                    for cmd in [c for c, o in self.commands.items() if o == h.name]:
+                        del self.commands[cmd]
+                    if h.queue is not None:
+                        self.hub.unsubscribe(h.queue)
+                        h.queue = None
+                    log.info("attached plugin detached", plugin=h.name, reason=reason)
+                    return
                 if h.first is not None and not h.first.done():
                     h.first.set_exception(PluginStartupError(reason))
                     if h.spec.required:
@@ -365,6 +393,18 @@ class PluginHost:
         if h.spec.kind == "external":
             assert self.external is not None
             return await self.external.launch(h)
+        if h.spec.kind == "attached":
+            from ze.plugin.host.external import pump
+
+            reader, writer = h._conn  # type: ignore[attr-defined]
+            task = loop.create_task(pump(h, self.connect(h, writer.write), reader))
+            h.kill = lambda reason: (h.lost(reason), writer.close())
+
+            async def detach() -> None:
+                writer.close()
+                task.cancel()
+
+            return detach
         if self.make_plugin is None:
             raise PluginStartupError("in-process plugins need the SDK (make_plugin)")
         mine, theirs = memory_pipe(loop.call_soon)
