@@ -297,6 +297,8 @@ def test_fast_hook_verdicts_timeout_and_default(tmp_path):
         assert ok["verdict"] == "accept"
         bad = await host.filter_update({"address": "192.0.2.2"}, b"\x00\x00\x00\x00\x10\x0a\x42")
         assert bad == {"verdict": "reject", "reason": "10.66/16 is not allowed"}
+        mod = await host.filter_update({"address": "192.0.2.2"}, b"\x00\x00\x00\x00\x18\x0a\x63\x00")
+        assert mod == {"verdict": "modify", "update": b"\x00\x00\x00\x00\x18\x0a\x62\x00"}
         # a hook that is gone: the default verdict (fail-open here), counted
         h.fast_hook.path = str(tmp_path / "nowhere.sock")
         h.fast_hook._idle.clear()
