@@ -77,6 +77,7 @@ class QueueSubscription:
     high_water: int = 0
     pauses: int = 0
     over: bool = False  # at or past its bound, not yet back under bound // 2
+    pause: bool = True  # at the bound: slow the publishers (False: only log)
     last_error: str = ""
     busy: bool = False  # a batch is in the sink
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -108,7 +109,10 @@ class QueueSubscription:
             self.over = True
             self.pauses += 1
             if self._hub is not None:
-                self._hub._pressure_on(self)
+                if self.pause:
+                    self._hub._pressure_on(self)
+                else:
+                    log.warning("hub queue past its bound (at-bound log)", owner=self.owner, depth=n)
         self._wake.set()
 
     async def _run(self) -> None:
@@ -137,7 +141,7 @@ class QueueSubscription:
             self.batches += 1
             if self.over and len(q) <= self.bound // 2:
                 self.over = False
-                if self._hub is not None:
+                if self._hub is not None and self.pause:
                     self._hub._pressure_off(self)
 
     async def flush(self, timeout: float = 10.0) -> None:
@@ -161,6 +165,7 @@ class QueueSubscription:
             "high-water": self.high_water,
             "pauses": self.pauses,
             "over-bound": self.over,
+            "at-bound": "pause" if self.pause else "log",
             "errors": self.errors,
             "last-error": self.last_error,
         }
@@ -199,6 +204,7 @@ class Hub:
         *,
         bound: int | None = None,
         batch: int = DEFAULT_BATCH,
+        pause: bool = True,
     ) -> QueueSubscription:
         """An ordered, batched queue; needs a running event loop (its task starts now)."""
         pats = [patterns] if isinstance(patterns, str) else list(patterns)
@@ -207,7 +213,7 @@ class Hub:
         bound = self.default_bound if bound is None else bound
         if bound < 1 or batch < 1:
             raise ValueError(f"queue bound {bound} and batch {batch} must be >= 1")
-        sub = QueueSubscription(pats, sink, owner, bound=bound, batch=batch)
+        sub = QueueSubscription(pats, sink, owner, bound=bound, batch=batch, pause=pause)
         sub._hub = self
         sub._task = asyncio.get_running_loop().create_task(sub._run(), name=f"hub-queue-{owner}")
         self.queues.append(sub)
@@ -221,7 +227,8 @@ class Hub:
             sub._task = None
         if sub.over:
             sub.over = False
-            self._pressure_off(sub)
+            if sub.pause:
+                self._pressure_off(sub)
 
     async def close(self) -> None:
         for sub in list(self.queues):

@@ -56,6 +56,8 @@ async def main(plugin: Plugin) -> None:
             body = req["update"]
             if b"\x10\x0a\x42" in body:  # 10.66.0.0/16 in the NLRI
                 return {"verdict": "reject", "reason": "10.66/16 is not allowed"}
+            if body.endswith(b"\x18\x0a\x63\x00"):  # 10.99.0.0/24: rewritten to 10.98.0.0/24
+                return {"verdict": "modify", "update": body[:-4] + b"\x18\x0a\x62\x00"}
             return {"verdict": "accept"}
 
         plugin.set_fast_hook(hook)

@@ -37,7 +37,7 @@ def test_daemon_runs_plugins_commands_and_a_rejected_reload(daemon, tmp_path):
     )
     ps = plugins(d)
     assert ps["behave"]["state"] == "ready" and ps["behave"]["kind"] == "external"
-    assert ps["behave"]["commands"] == ["show behave"]
+    assert ps["behave"]["commands"] == ["show behave", "behave announce"]
     bpf = ps["bpf-counters"]
     if discover()["bpf-counters"].available:
         assert (bpf["state"], bpf["bridge"], bpf["commands"]) == ("ready", "direct", ["show forwarding"])

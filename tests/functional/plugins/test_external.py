@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import shutil
 import ssl
 import sys
@@ -62,7 +63,11 @@ def test_five_stages_over_tls_events_and_commands(tmp_path):
         await host.start([behave("normal", out)])
         st = host.status()
         p = st["plugins"][0]
-        assert (p["state"], p["bridge"], p["commands"]) == ("ready", "json", ["show behave"])
+        assert (p["state"], p["bridge"], p["commands"]) == (
+            "ready",
+            "json",
+            ["show behave", "behave announce"],
+        )
         assert st["listener"]["accepted"] == 1 and st["listener"]["refused"] == 0
         for i in range(50):
             host.hub.publish("test/n", ev(i))
@@ -292,6 +297,8 @@ def test_fast_hook_verdicts_timeout_and_default(tmp_path):
         assert ok["verdict"] == "accept"
         bad = await host.filter_update({"address": "192.0.2.2"}, b"\x00\x00\x00\x00\x10\x0a\x42")
         assert bad == {"verdict": "reject", "reason": "10.66/16 is not allowed"}
+        mod = await host.filter_update({"address": "192.0.2.2"}, b"\x00\x00\x00\x00\x18\x0a\x63\x00")
+        assert mod == {"verdict": "modify", "update": b"\x00\x00\x00\x00\x18\x0a\x62\x00"}
         # a hook that is gone: the default verdict (fail-open here), counted
         h.fast_hook.path = str(tmp_path / "nowhere.sock")
         h.fast_hook._idle.clear()
@@ -300,6 +307,40 @@ def test_fast_hook_verdicts_timeout_and_default(tmp_path):
         h.fast_hook.fail_open = False
         assert (await host.filter_update({}, b"\x00"))["verdict"] == "reject"
         assert h.fast_hook.status()["failures"] == 2
+        await host.stop()
+
+    run(main())
+
+
+def test_plugin_started_outside_ze_attaches_with_the_hub_secret(tmp_path):
+    """`plugin { hub { server local { secret S; } } }`: a plugin run by hand authenticates
+    with the secret under its own name, completes the stages, and is not restarted when it
+    goes; a wrong secret, or the name of a plugin ze runs, is refused."""
+
+    async def main():
+        host = make_host()
+        await host.listen({"local": {"ip": "127.0.0.1", "port": 0, "secret": "s3cret"}})
+        lst = host.external
+        out = tmp_path / "ev"
+        env = {
+            **os.environ,
+            **lst.env("by-hand", "s3cret"),
+            "ZE_TEST_MODE": "normal",
+            "ZE_TEST_OUT": str(out),
+        }
+        proc = await asyncio.create_subprocess_exec(*BEHAVE.split(), env=env)
+        await wait_for(lambda: "by-hand" in host.handles and host.handles["by-hand"].state == "ready")
+        h = host.handles["by-hand"]
+        assert h.spec.kind == "attached"
+        host.hub.publish("test/n", ev(1))
+        await h.queue.flush()
+        assert (await host.dispatch("show behave"))["data"]["events"] == 1
+        assert b"attached already" in await raw_auth(host, {"token": "s3cret", "name": "by-hand"})
+        assert b"wrong token" not in await raw_auth(host, {"token": "nope", "name": "other"})
+        proc.terminate()
+        await proc.wait()
+        await wait_for(lambda: h.state == "detached")
+        assert host.command_owner("show behave")[0] is None and h.restarts == 0
         await host.stop()
 
     run(main())

@@ -129,8 +129,8 @@ class PluginHandle:
             out["run"] = self.spec.run
         q = self.queue
         if q is not None:
-            out.update({"queue-depth": q.depth, "queue-bound": q.bound, "delivered": q.delivered,
-                        "high-water": q.high_water, "pauses": q.pauses})  # fmt: skip
+            out.update({"queue-depth": q.depth, "queue-bound": q.bound, "at-bound": "pause" if q.pause else "log",
+                        "delivered": q.delivered, "high-water": q.high_water, "pauses": q.pauses})  # fmt: skip
         if self.fast_hook is not None:
             out["fast-hook"] = self.fast_hook.status()
         return out
@@ -176,6 +176,7 @@ class PluginHost:
         backoff: tuple[float, float] = (0.5, 30.0),
         hook_timeout: float = 0.05,
         hook_fail_open: bool = True,
+        pause_at_bound: bool = True,
     ) -> None:
         self.hub = hub
         self.make_plugin = make_plugin
@@ -187,6 +188,7 @@ class PluginHost:
         self.backoff = backoff
         self.hook_timeout = hook_timeout
         self.hook_fail_open = hook_fail_open
+        self.pause_at_bound = pause_at_bound
         self.handles: dict[str, PluginHandle] = {}
         self.commands: dict[str, str] = {}  # command words -> plugin name
         self.sections_for: SectionsFor = lambda roots: []
@@ -273,6 +275,23 @@ class PluginHost:
         h.task = loop.create_task(self._supervise(h), name=f"plugin-{spec.name}")
         return h
 
+    def can_attach(self, name: str) -> str:
+        """Why a plugin started outside ze may not attach under `name` ("" when it may)."""
+        h = self.handles.get(name)
+        if h is not None and h.spec.kind != "attached":
+            return "that name belongs to a plugin ze runs"
+        if h is not None and h.state not in ("detached", "failed"):
+            return "a plugin with that name is attached already"
+        return ""
+
+    def attach(self, name: str, reader: Any, writer: Any) -> PluginHandle:
+        """A plugin that authenticated with the hub's shared secret: the five stages, then it
+        runs like the others, but is not restarted when it goes (it is "detached")."""
+        self.handles.pop(name, None)
+        h = self._handle(PluginSpec(name, "attached", False))
+        h._conn = (reader, writer)  # type: ignore[attr-defined]
+        return h
+
     async def stop(self) -> None:
         self.stopping = True
         for h in self.handles.values():
@@ -341,6 +360,17 @@ class PluginHost:
                 if self.stopping:
                     return
                 h.last_error = reason
+                if h.spec.kind == "attached":  # not ours to restart
+                    h.state = "detached" if h.first is None or h.first.done() else "failed"
+                    if h.first is not None and not h.first.done():
+                        h.first.set_exception(PluginStartupError(reason))
+                    for cmd in [c for c, o in self.commands.items() if o == h.name]:
+                        del self.commands[cmd]
+                    if h.queue is not None:
+                        self.hub.unsubscribe(h.queue)
+                        h.queue = None
+                    log.info("attached plugin detached", plugin=h.name, reason=reason)
+                    return
                 if h.first is not None and not h.first.done():
                     h.first.set_exception(PluginStartupError(reason))
                     if h.spec.required:
@@ -363,6 +393,18 @@ class PluginHost:
         if h.spec.kind == "external":
             assert self.external is not None
             return await self.external.launch(h)
+        if h.spec.kind == "attached":
+            from ze.plugin.host.external import pump
+
+            reader, writer = h._conn  # type: ignore[attr-defined]
+            task = loop.create_task(pump(h, self.connect(h, writer.write), reader))
+            h.kill = lambda reason: (h.lost(reason), writer.close())
+
+            async def detach() -> None:
+                writer.close()
+                task.cancel()
+
+            return detach
         if self.make_plugin is None:
             raise PluginStartupError("in-process plugins need the SDK (make_plugin)")
         mine, theirs = memory_pipe(loop.call_soon)
@@ -551,7 +593,7 @@ class PluginHost:
         if h.queue is None:
             h.queue = self.hub.subscribe_queue(
                 list(h.patterns), lambda items: self._sink(h, items), owner=f"plugin:{h.name}",
-                bound=self.queue_bound, batch=self.batch,
+                bound=self.queue_bound, batch=self.batch, pause=self.pause_at_bound,
             )  # fmt: skip
         else:
             for pat in h.patterns:

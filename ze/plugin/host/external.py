@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ze.core.log import get_logger
 from ze.plugin.host import tls
 from ze.plugin.protocol import line
+from ze.plugin.protocol.mux import Mux
 
 if TYPE_CHECKING:
     from ze.plugin.host.engine import PluginHandle, PluginHost
@@ -69,6 +70,7 @@ class Listener:
         self.auth_timeout = auth_timeout
         self.material: tls.Material | None = None
         self._server: asyncio.AbstractServer | None = None
+        self.secret = str(first.get("secret", "")) if first else ""  # for plugins started outside ze
         self.tokens: dict[str, str] = {}
         self.waiting: dict[str, asyncio.Future] = {}
         self.unauth = 0
@@ -152,6 +154,21 @@ class Listener:
             return
         expected = self.tokens.get(name)
         good = hmac.compare_digest(token.encode(), (expected or _DUMMY).encode())
+        if (
+            expected is None
+            and self.secret
+            and name
+            and hmac.compare_digest(token.encode(), self.secret.encode())
+        ):
+            # a plugin started outside ze, with the hub's shared secret: attached, not supervised
+            why = self.host.can_attach(name)
+            if why:
+                self._refuse(writer, peer, name, why)
+                return
+            self.accepted += 1
+            writer.write(line.ok(0))
+            self.host.attach(name, reader, writer)
+            return
         if expected is None or not good:
             why = "unknown plugin name" if expected is None else "wrong token for this plugin name"
             self._refuse(writer, peer, name, why)
@@ -220,24 +237,7 @@ class Listener:
         reader, writer = fut.result()
         state["writer"] = writer
         mux = self.host.connect(h, writer.write)
-
-        async def pump() -> None:
-            reason = "connection closed"
-            try:
-                while True:
-                    data = await reader.read(1 << 16)
-                    if not data:
-                        break
-                    mux.feed(data)
-            except (OSError, ConnectionError) as e:
-                reason = f"connection error: {e}"
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(exited), 0.5)  # an exit status says more
-            if proc.returncode is not None:
-                reason = f"process exited with status {proc.returncode}"
-            h.lost(reason)
-
-        state["pump"] = loop.create_task(pump())
+        state["pump"] = loop.create_task(pump(h, mux, reader, proc, exited))
 
         def on_exit(t: asyncio.Task) -> None:
             if not t.cancelled():
@@ -245,6 +245,26 @@ class Listener:
 
         exited.add_done_callback(on_exit)
         return cleanup
+
+
+async def pump(h: PluginHandle, mux: Mux, reader: asyncio.StreamReader,
+               proc: asyncio.subprocess.Process | None = None, exited: asyncio.Task | None = None) -> None:  # fmt: skip
+    """Feed the plugin's connection to its Mux until it closes; then tell the handle why."""
+    reason = "connection closed"
+    try:
+        while True:
+            data = await reader.read(1 << 16)
+            if not data:
+                break
+            mux.feed(data)
+    except (OSError, ConnectionError) as e:
+        reason = f"connection error: {e}"
+    if proc is not None and exited is not None:
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(exited), 0.5)  # an exit status says more
+        if proc.returncode is not None:
+            reason = f"process exited with status {proc.returncode}"
+    h.lost(reason)
 
 
 async def _relay(stream: asyncio.StreamReader | None, h: PluginHandle, which: str) -> None:

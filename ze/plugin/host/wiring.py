@@ -47,10 +47,24 @@ class DaemonPlugins:
         if builtin:
             self.set_builtin(builtin)
         self.host.sections_for = sections_of(section)
+        self.configure(plugin)
         specs = self.host.specs_from_config(plugin, process, self.features)
         hub = (plugin.get("hub") or {}).get("server") or {}
         if specs:
             await self.host.start(specs, hub)
+
+    def configure(self, plugin: dict[str, Any]) -> None:
+        """The host's knobs from `plugin { queue-bound; at-bound; batch; stage-timeout;
+        call-timeout; fast-hook { timeout-ms; default; } }` (absent: the defaults)."""
+        h = self.host
+        h.queue_bound = int(plugin.get("queue-bound", h.queue_bound or 10_000))
+        h.pause_at_bound = plugin.get("at-bound", "pause") == "pause"
+        h.batch = int(plugin.get("batch", h.batch))
+        h.stage_timeout = float(plugin.get("stage-timeout", h.stage_timeout))
+        h.call_timeout = float(plugin.get("call-timeout", h.call_timeout))
+        hook = plugin.get("fast-hook") or {}
+        h.hook_timeout = int(hook.get("timeout-ms", round(h.hook_timeout * 1000))) / 1000
+        h.hook_fail_open = hook.get("default", "accept") == "accept"
 
     def set_builtin(self, handlers: Mapping[str, Handler]) -> None:
         """ze's own API methods as commands for plugins ("show peers" is ze-api:show-peers)."""
