@@ -8,6 +8,7 @@ returns.
     rib.on_update(peer_update)          -> [BestBatch]   ("bgp/update" in, "rib/best" out)
     rib.on_peer_down(info)              -> [BestBatch]   (all its routes withdrawn, in batch)
     rib.on_next_hops_changed()          -> [BestBatch]   (the resolver saw the IGP change)
+    rib.full_table(family)              -> BestBatch     (resync=True: the whole Loc-RIB)
     rib.updates_for(peer_name)          -> iterator of whole UPDATE messages for that peer
 
 An UPDATE is taken apart by offsets: the attribute headers are walked once, the attribute set
@@ -35,7 +36,7 @@ from ze.core.log import get_logger
 from ze.plugins.rib import best, export
 from ze.plugins.rib.attrs import MP_REACH, MP_UNREACH, NEXT_HOP, AttrStore, PathAttrs
 from ze.plugins.rib.resolver import KernelResolver, StaticResolver, kernel_available
-from ze.plugins.rib.table import FAMILIES, Counters, PeerState, RibConfig, Selection
+from ze.plugins.rib.table import FAMILIES, Counters, PeerState, RibConfig, Selection, selection_key
 
 log = get_logger("ze.rib")
 _KNOWN = frozenset(FAMILIES)
@@ -335,14 +336,10 @@ class RibService:
         return out
 
     def _selection(self, paths: tuple) -> Selection:
-        if len(paths) == 1:
-            p = paths[0]
-            skey: Any = (p[0].idx, p[1], p[2].serial)
-        else:
-            skey = tuple((p[0].idx, p[1], p[2].serial) for p in paths)
+        skey = selection_key(paths)
         sel = self._selections.get(skey)
         if sel is None:
-            sel = self._selections[skey] = Selection(skey, paths, self._nhs(paths))
+            sel = self._selections[skey] = Selection(paths, self._nhs(paths))
         return sel
 
     def _nhs(self, paths: tuple) -> NextHopSet:
@@ -444,6 +441,15 @@ class RibService:
             if keys:
                 batches += self._reselect(fam, keys)
         return batches
+
+    def full_table(self, family: Family) -> BestBatch:
+        """The whole Loc-RIB of a family as one resync batch (for a consumer that starts late or
+        lost track: it replaces everything it had)."""
+        afi = int(family.afi)
+        announce = tuple(
+            (Prefix(afi, k & 0xFF, k >> 8), sel.nhs) for k, sel in self.loc.get(family, {}).items()
+        )
+        return BestBatch(family.name, announce, (), resync=True)
 
     # -- export ----------------------------------------------------------------------------------
 
