@@ -24,7 +24,6 @@ from ze.bgp.wire.attr.as4merge import merge
 from ze.bgp.wire.attr.aspath import AS_SEQUENCE, AS_SET, AsPath
 from ze.bgp.wire.attr.base import EXTENDED_LENGTH
 from ze.bgp.wire.attr.community import community_text
-from ze.bgp.wire.attr.walk import walk
 from ze.bgp.wire.context import EncodingContext
 
 ORIGIN, AS_PATH, NEXT_HOP, MED, LOCAL_PREF, ATOMIC_AGGREGATE, AGGREGATOR, COMMUNITY = 1, 2, 3, 4, 5, 6, 7, 8
@@ -156,10 +155,11 @@ class PathAttrs:
 class AttrStore:
     """The pools, and the interned attribute sets keyed by what was received.
 
-    `intern(key, view, start, end, ctx, next_hop)` returns the PathAttrs for the attribute bytes
-    data[start:end] (one UPDATE's attributes; MP_REACH/MP_UNREACH are skipped, the next hop is
-    given); the caller's `key` identifies those bytes (next hop included) so a repeat costs one
-    dict lookup. `release(pa)` drops one route's reference."""
+    `intern(key, view, heads, ctx, next_hop)` returns the PathAttrs for one UPDATE's attributes,
+    `heads` being their (flags, code, value_start, value_end) in `view` (ze.bgp.wire.attr.walk;
+    MP_REACH/MP_UNREACH are skipped, the next hop is given); the caller's `key` identifies those
+    bytes (next hop included) so a repeat costs one dict lookup. `release(pa)` drops one route's
+    reference."""
 
     __slots__ = ("by_key", "ints", "pools", "serial", "sets", "texts")
 
@@ -181,12 +181,12 @@ class AttrStore:
         return self.by_key.get(key)
 
     def intern(
-        self, key: Any, data: memoryview, start: int, end: int, ctx: EncodingContext, next_hop: str
+        self, key: Any, data: memoryview, heads: Any, ctx: EncodingContext, next_hop: str
     ) -> PathAttrs:
         pa = self.by_key.get(key)
         if pa is not None:
             return pa
-        pa = self._build(data, start, end, ctx, next_hop)
+        pa = self._build(data, heads, ctx, next_hop)
         pa.key = key
         self.serial += 1
         pa.serial = self.serial
@@ -210,11 +210,9 @@ class AttrStore:
         self.sets += 1
         return pa
 
-    def _build(
-        self, data: memoryview, start: int, end: int, ctx: EncodingContext, next_hop: str
-    ) -> PathAttrs:
+    def _build(self, data: memoryview, heads: Any, ctx: EncodingContext, next_hop: str) -> PathAttrs:
         found: dict[int, tuple[int, bytes]] = {}
-        for flags, code, vs, ve in walk(data, start, end):
+        for flags, code, vs, ve in heads:
             if code in (MP_REACH, MP_UNREACH) or code in found:
                 continue
             found[code] = (flags, bytes(data[vs:ve]))

@@ -172,10 +172,21 @@ class RibService:
         touched: dict[Family, list[int]] = {}
         if wlen:
             self._withdraw(peer, IPV4_UNICAST, view, 2, 2 + wlen, touched)
+        if aend < len(view):
+            # Fast path: an attribute block seen before with no MP attribute is keyed by its bytes
+            # alone (MP sets are keyed by tuples), so a hit needs no attribute walk at all.
+            region = bytes(view[astart:aend])
+            pa = self.store.lookup(region if ctx.asn4 else b"\x00asn2" + region)
+            if pa is not None:
+                self._announce(peer, IPV4_UNICAST, view, aend, len(view), pa, touched)
+                return touched
         reach = unreach = nh4 = None
+        heads = []
         pieces: list[tuple[int, int]] = []  # attribute bytes that identify the set (MP NLRI excluded)
         run = prev = astart  # run: start of the bytes kept since the last MP attribute
-        for _flags, code, vs, ve in walk_attrs(view, astart, aend):
+        for head in walk_attrs(view, astart, aend):
+            heads.append(head)
+            _flags, code, vs, ve = head
             if code == MP_REACH:
                 reach = (vs, ve)
                 pieces.append((run, prev))
@@ -196,25 +207,26 @@ class RibService:
             self._withdraw(peer, fam, view, vs + 3, ve, touched)
         if aend == len(view) and reach is None:
             return touched
-        key = b"".join([view[a:b] for a, b in pieces if b > a])
+        key: Any = b"".join([view[a:b] for a, b in pieces if b > a])
         if not ctx.asn4:  # the same bytes mean another path from an ASN2 speaker
             key = b"\x00asn2" + key
+        store = self.store
         if aend < len(view):
             nh = "" if nh4 is None else ".".join(str(b) for b in view[nh4[0] : nh4[1]])
-            pa = self.store.lookup(key) if reach is None else None
-            if pa is None:
-                pa = self.store.intern(
-                    key if reach is None else (key, "classic"), view, astart, aend, ctx, nh
-                )
+            ckey = key if reach is None and unreach is None else ("classic", key)
+            pa = store.lookup(ckey) or store.intern(ckey, view, heads, ctx, nh)
             self._announce(peer, IPV4_UNICAST, view, aend, len(view), pa, touched)
         if reach is not None:
             vs, ve = reach
             fam = Family(view[vs] << 8 | view[vs + 1], view[vs + 2])
             nhlen = view[vs + 3]
-            pa = self.store.lookup(key)
+            mkey = ("mp", key)
+            pa = store.lookup(mkey)
             if pa is None:
                 hops = decode_next_hops(view[vs + 4 : vs + 4 + nhlen], fam)
-                pa = self.store.intern(key, view, astart, aend, ctx, hops[0] if hops else "")
+                if len(hops) > 1 and hops[0] == "::":  # no global address: the link-local one (RFC 2545)
+                    hops = hops[1:]
+                pa = store.intern(mkey, view, heads, ctx, hops[0] if hops else "")
             self._announce(peer, fam, view, vs + 5 + nhlen, ve, pa, touched)
         return touched
 
