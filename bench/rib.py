@@ -165,17 +165,17 @@ def main() -> int:
     figure("RSS growth (both peers)", f"{grow2 / 2**20:.1f} MiB = {grow2 / max(routes, 1):.0f} bytes/route")
     figure("RSS for the second copy", f"{(grow2 - grow1) / max(routes - routes_a, 1):.0f} bytes/route")
 
-    print("export to an eBGP peer")
-    t = time.perf_counter()
+    print("export to an eBGP peer (rates per CPU second)")
+    c0 = time.process_time()
     rib.on_peer_up(c, EncodingContext())
-    t_out = time.perf_counter() - t
+    t_out = time.process_time() - c0
     n_out = sum(len(x) for x in rib.peers["peer-c"].out.values())
-    t = time.perf_counter()
+    c0 = time.process_time()
     nmsg = nbytes = 0
     for m in rib.updates_for("peer-c"):
         nmsg += 1
         nbytes += len(m)
-    t_msg = time.perf_counter() - t
+    t_msg = time.process_time() - c0
     figure("Adj-RIB-Out fill", f"{n_out:,} routes in {t_out:.2f} s = {n_out / t_out:,.0f} routes/s")
     figure(
         "UPDATEs built",
