@@ -27,7 +27,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from ze.bgp.wire.attr.aggregator import Aggregator
-from ze.bgp.wire.attr.aspath import AS_SEQUENCE, MAX_SEGMENT, AsPath, pack_segments
+from ze.bgp.wire.attr.as4_aggregator import As4Aggregator
+from ze.bgp.wire.attr.as4_path import As4Path
+from ze.bgp.wire.attr.aspath import AS_SEQUENCE, AS_SET, MAX_SEGMENT, AsPath, pack_segments
 from ze.bgp.wire.attr.base import OPTIONAL, TRANSITIVE
 from ze.bgp.wire.attr.community import NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED
 from ze.bgp.wire.header import HEADER_LEN, MARKER
@@ -75,7 +77,7 @@ class OutRoute:
         block = self.encoded.get(ctx.id)
         if block is None:
             attrs = [
-                *self.attributes(),
+                *self.attributes(ctx),
                 RawAttribute(ipaddress.IPv4Address(self.next_hop).packed, TRANSITIVE, NEXT_HOP),
             ]
             buf = bytearray()
@@ -84,15 +86,25 @@ class OutRoute:
             block = self.encoded[ctx.id] = bytes(buf)
         return block
 
-    def attributes(self) -> list[Any]:
-        """As wire Attribute objects for build_updates (AS_PATH and AGGREGATOR re-encode for an
-        ASN2 peer; the rest go as they are)."""
+    def attributes(self, ctx: Any = None) -> list[Any]:
+        """As wire Attribute objects for build_updates. AS_PATH and AGGREGATOR re-encode for an
+        ASN2 peer (4-byte ASNs become AS_TRANS), and then carry the real values in AS4_PATH and
+        AS4_AGGREGATOR when any ASN needs 4 bytes (RFC 6793 4.2.2; confederation segments are
+        left out of AS4_PATH)."""
         out: list[Any] = []
+        old = ctx is not None and not ctx.asn4
         for code, flags, value in self.items:
             if code == AS_PATH:
-                out.append(AsPath(value, flags, asn4=True))
+                path = AsPath(value, flags, asn4=True)
+                out.append(path)
+                segs = [(t, a) for t, a in path.segments() if t in (AS_SEQUENCE, AS_SET)]
+                if old and any(x > 0xFFFF for _t, a in segs for x in a):
+                    out.append(As4Path.from_value(segs))
             elif code == AGGREGATOR:
-                out.append(Aggregator(value, flags, asn4=True))
+                agg = Aggregator(value, flags, asn4=True)
+                out.append(agg)
+                if old and agg.asn > 0xFFFF:
+                    out.append(As4Aggregator.from_value(agg.asn, agg.address))
             else:
                 out.append(RawAttribute(value, flags, code))
         return out
@@ -240,7 +252,7 @@ class Exporter:
             hops = (r.next_hop,) if r.next_hop else ()
             section = NlriSection(fam, "add", [prefix_of(afi, k) for k in keys], hops)
             try:
-                msgs = list(build_updates([section], r.attributes(), ctx))
+                msgs = list(build_updates([section], r.attributes(ctx), ctx))
             except ValueError as e:  # cannot be said in this session (next hop family, size ...)
                 self.unsendable += len(keys)
                 log.warning("routes not sent", family=fam.name, prefixes=len(keys), error=str(e))

@@ -155,6 +155,7 @@ def test_peer_coming_up_gets_the_whole_table_in_its_context():
     assert sum(len(m[1]) for m in v4) == 200
     # an ASN2 peer: 4-byte ASNs become AS_TRANS in AS_PATH
     assert v4[0][0]["as-path"] == [65000, 65001, 23456]
+    assert v4[0][0]["as4-path"] == [65000, 65001, 70000]  # RFC 6793 4.2.2
     v6 = [m for m in msgs if not m[1]]  # nothing but announcements
     assert len(v6) == 0
     (v6,) = [m for m in msgs if m[1] == ["2001:db8:1::/48"]]
@@ -234,7 +235,9 @@ def test_classic_fast_path_is_byte_identical_to_build_updates():
     for ctx in (DEFAULT, ASN2, EncodingContext(addpath=frozenset({IPV4_UNICAST}))):
         prefixes = [prefix_of(1, k) for k in keys]
         want = list(
-            build_updates([NlriSection(IPV4_UNICAST, "add", prefixes, ("192.0.2.254",))], r.attributes(), ctx)
+            build_updates(
+                [NlriSection(IPV4_UNICAST, "add", prefixes, ("192.0.2.254",))], r.attributes(ctx), ctx
+            )
         )
         assert list(export._classic(r.classic_block(ctx), keys, ctx)) == want
         want = list(build_updates([NlriSection(IPV4_UNICAST, "del", prefixes)], (), ctx))
