@@ -9,6 +9,7 @@ returns.
     rib.on_peer_down(info)              -> [BestBatch]   (all its routes withdrawn, in batch)
     rib.on_next_hops_changed()          -> [BestBatch]   (the resolver saw the IGP change)
     rib.full_table(family)              -> BestBatch     (resync=True: the whole Loc-RIB)
+    rib.pending_peers()                 -> [peer names with Adj-RIB-Out changes to send]
     rib.updates_for(peer_name)          -> iterator of whole UPDATE messages for that peer
 
 An UPDATE is taken apart by offsets: the attribute headers are walked once, the attribute set
@@ -464,6 +465,14 @@ class RibService:
         return BestBatch(family.name, announce, (), resync=True)
 
     # -- export ----------------------------------------------------------------------------------
+
+    def pending_peers(self) -> list[str]:
+        """Names of the peers whose Adj-RIB-Out changed since their last updates_for()."""
+        return [
+            p.name
+            for p in self.peers.values()
+            if p.exports and any(v is None or v for v in p.pending.values())
+        ]
 
     def updates_for(self, name: str, max_prefixes: int = 20000) -> Iterator[bytes]:
         """Whole UPDATE messages (header included) that bring peer `name` in line with its

@@ -8,7 +8,7 @@ keep {path_id: PathAttrs} per key instead of the PathAttrs itself.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ze.bgp.events import NextHopSet, PeerInfo
@@ -167,7 +167,6 @@ class Counters:
     best_changes: int = 0
     best_withdrawn: int = 0
     errors: int = 0
-    per_family: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, int]:
         return {

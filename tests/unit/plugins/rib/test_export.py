@@ -43,7 +43,9 @@ def test_ebgp_peer_gets_prepend_next_hop_self_and_no_med():
     rib = RibService()
     rib.on_peer_up(EBGP, DEFAULT)
     send(rib, SRC, f"{ROUTE} local-preference set 300 nlri ipv4/unicast add 10.1.0.0/24 10.2.0.0/24")
+    assert rib.pending_peers() == ["ext"]
     (msg,) = decoded(rib, "ext")
+    assert rib.pending_peers() == []
     attrs, nlri, wd = msg
     assert attrs == {
         "origin": "igp",
