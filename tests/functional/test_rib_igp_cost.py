@@ -31,7 +31,7 @@ from ze.bgp.wire.context import DEFAULT
 
 out = {}
 r = KernelResolver()
-out["costs"] = {nh: r.cost(nh) for nh in ("10.200.1.1", "10.201.1.1", "10.99.0.7", "10.99.0.1", "192.0.2.1", "2001:db8:200::5", "2001:db8:99::9")}
+out["costs"] = {nh: r.cost(nh) for nh in ("10.200.1.1", "10.201.1.1", "10.99.0.7", "10.99.0.1", "192.0.2.1", "2001:db8:200::5", "2001:db8:99::9", "fe80::1", "bogus")}
 out["changed-before"] = sorted(r.changed())
 
 rib = RibService(resolver=r)
@@ -104,6 +104,8 @@ def test_kernel_igp_cost_and_reselection(netns):
         "192.0.2.1": None,  # no route: unreachable, not a candidate
         "2001:db8:200::5": 70,
         "2001:db8:99::9": 256,  # IPv6 connected routes carry metric 256
+        "fe80::1": 0,  # link-local: on the session's link
+        "bogus": None,
     }
     assert out["changed-before"] == []
     assert out["best-before"] == "b"  # IGP cost 10 < 50

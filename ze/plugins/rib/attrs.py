@@ -24,7 +24,6 @@ from ze.bgp.wire.attr.as4merge import merge
 from ze.bgp.wire.attr.aspath import AS_SEQUENCE, AS_SET, AsPath
 from ze.bgp.wire.attr.base import EXTENDED_LENGTH
 from ze.bgp.wire.attr.community import community_text
-from ze.bgp.wire.attr.walk import walk
 from ze.bgp.wire.context import EncodingContext
 
 ORIGIN, AS_PATH, NEXT_HOP, MED, LOCAL_PREF, ATOMIC_AGGREGATE, AGGREGATOR, COMMUNITY = 1, 2, 3, 4, 5, 6, 7, 8
@@ -33,6 +32,7 @@ AS4_PATH, AS4_AGGREGATOR, LARGE_COMMUNITY = 17, 18, 32
 ORIGIN_NAMES = ("igp", "egp", "incomplete")
 DEFAULT_LOCAL_PREF = 100
 _U32 = struct.Struct("!I")
+_ATTR = struct.Struct("=BBI")
 _NOT_KEPT = frozenset({NEXT_HOP, MP_REACH, MP_UNREACH, AS4_PATH, AS4_AGGREGATOR})
 
 
@@ -81,7 +81,7 @@ class Pool:
 class PathAttrs:
     """One interned attribute set, with what best-path selection and the queries read.
 
-    `attrs` is (code, flags, handle, code, flags, handle, ...) flat, in type-code order, for every
+    `attrs` packs (code u8, flags u8, handle u32) per kept attribute, in type-code order, for every
     kept attribute (not NEXT_HOP, MP_*, AS4_*: the next hop is `next_hop`, the AS4 ones are merged
     in). AS_PATH and COMMUNITY bytes are referenced from their pools (shared, not copied) and
     decoded when asked; the numbers selection reads are decoded once."""
@@ -108,7 +108,7 @@ class PathAttrs:
         self.refs = 0
         self.key: Any = None
         self.serial = 0  # unique per live set, for ordering and interning of selections
-        self.attrs: tuple[int, ...] = ()
+        self.attrs = b""  # packed (code u8, flags u8, handle u32) per kept attribute
         self.next_hop = ""  # address text ("" when none); global address for IPv6 (first of two)
         self.origin = 2
         self.as_path_raw = b""  # 4-byte wide
@@ -155,18 +155,21 @@ class PathAttrs:
 class AttrStore:
     """The pools, and the interned attribute sets keyed by what was received.
 
-    `intern(key, view, start, end, ctx, next_hop)` returns the PathAttrs for the attribute bytes
-    data[start:end] (one UPDATE's attributes; MP_REACH/MP_UNREACH are skipped, the next hop is
-    given); the caller's `key` identifies those bytes (next hop included) so a repeat costs one
-    dict lookup. `release(pa)` drops one route's reference."""
+    `intern(key, view, heads, ctx, next_hop)` returns the PathAttrs for one UPDATE's attributes,
+    `heads` being their (flags, code, value_start, value_end) in `view` (ze.bgp.wire.attr.walk;
+    MP_REACH/MP_UNREACH are skipped, the next hop is given); the caller's `key` identifies those
+    bytes (next hop included) so a repeat costs one dict lookup. `release(pa)` drops one route's
+    reference."""
 
-    __slots__ = ("by_key", "pools", "serial", "sets")
+    __slots__ = ("by_key", "ints", "pools", "serial", "sets", "texts")
 
     def __init__(self) -> None:
         self.pools: dict[int, Pool] = {}
         self.by_key: dict[Any, PathAttrs] = {}
         self.sets = 0
         self.serial = 0
+        self.texts: dict[str, str] = {}  # next-hop strings, shared by the sets that use them
+        self.ints: dict[int, int] = {}  # originator ids and neighbour ASes, likewise
 
     def pool(self, code: int) -> Pool:
         p = self.pools.get(code)
@@ -178,12 +181,12 @@ class AttrStore:
         return self.by_key.get(key)
 
     def intern(
-        self, key: Any, data: memoryview, start: int, end: int, ctx: EncodingContext, next_hop: str
+        self, key: Any, data: memoryview, heads: Any, ctx: EncodingContext, next_hop: str
     ) -> PathAttrs:
         pa = self.by_key.get(key)
         if pa is not None:
             return pa
-        pa = self._build(data, start, end, ctx, next_hop)
+        pa = self._build(data, heads, ctx, next_hop)
         pa.key = key
         self.serial += 1
         pa.serial = self.serial
@@ -207,11 +210,9 @@ class AttrStore:
         self.sets += 1
         return pa
 
-    def _build(
-        self, data: memoryview, start: int, end: int, ctx: EncodingContext, next_hop: str
-    ) -> PathAttrs:
+    def _build(self, data: memoryview, heads: Any, ctx: EncodingContext, next_hop: str) -> PathAttrs:
         found: dict[int, tuple[int, bytes]] = {}
-        for flags, code, vs, ve in walk(data, start, end):
+        for flags, code, vs, ve in heads:
             if code in (MP_REACH, MP_UNREACH) or code in found:
                 continue
             found[code] = (flags, bytes(data[vs:ve]))
@@ -236,20 +237,21 @@ class AttrStore:
         return pa
 
     def _fill(self, pa: PathAttrs, found: dict[int, tuple[int, bytes]], next_hop: str) -> None:
-        kept: list[int] = []
+        kept = bytearray()
         for code in sorted(found):
             if code in _NOT_KEPT:
                 continue
             flags, value = found[code]
             pool = self.pool(code)
             h = pool.intern(value)
-            kept += (code, flags & ~EXTENDED_LENGTH, h)
+            kept += _ATTR.pack(code, flags & ~EXTENDED_LENGTH, h)
             if code == AS_PATH:
                 pa.as_path_raw = pool.value(h)
             elif code == COMMUNITY:
                 pa.community_raw = pool.value(h)
-        pa.attrs = tuple(kept)
-        pa.next_hop = next_hop
+        pa.attrs = bytes(kept)
+        pa.next_hop = self.texts.setdefault(next_hop, next_hop)
+        ints = self.ints
         origin = found.get(ORIGIN)
         pa.origin = origin[1][0] if origin and origin[1] else 2
         asp = found.get(AS_PATH)
@@ -259,13 +261,16 @@ class AttrStore:
             for stype, asns in segs:
                 n += len(asns) if stype == AS_SEQUENCE else 1 if stype == AS_SET else 0
             pa.as_path_len = n
-            pa.neighbor_as = segs[0][1][0] if segs and segs[0][0] == AS_SEQUENCE else None
+            first = segs[0][1][0] if segs and segs[0][0] == AS_SEQUENCE else None
+            pa.neighbor_as = None if first is None else ints.setdefault(first, first)
         med = found.get(MED)
         pa.med = _U32.unpack(med[1])[0] if med and len(med[1]) == 4 else None
         lp = found.get(LOCAL_PREF)
         pa.local_pref = _U32.unpack(lp[1])[0] if lp and len(lp[1]) == 4 else None
         oid = found.get(ORIGINATOR_ID)
-        pa.originator_id = _U32.unpack(oid[1])[0] if oid and len(oid[1]) == 4 else None
+        if oid and len(oid[1]) == 4:
+            rid = _U32.unpack(oid[1])[0]
+            pa.originator_id = ints.setdefault(rid, rid)
         cl = found.get(CLUSTER_LIST)
         pa.cluster_len = len(cl[1]) // 4 if cl else 0
         agg = found.get(AGGREGATOR)
@@ -283,17 +288,18 @@ class AttrStore:
         if self.by_key.get(pa.key) is pa:
             del self.by_key[pa.key]
             self.sets -= 1
-            a = pa.attrs
-            for i in range(0, len(a), 3):
-                self.pools[a[i]].release(a[i + 2])
+            for code, _flags, h in _ATTR.iter_unpack(pa.attrs):
+                self.pools[code].release(h)
 
     def value(self, code: int, h: int) -> bytes:
         return self.pools[code].value(h)
 
     def items(self, pa: PathAttrs) -> list[tuple[int, int, bytes]]:
         """(code, flags, value) of every kept attribute of a set (values 4-byte wide)."""
-        a = pa.attrs
-        return [(a[i], a[i + 1], self.pools[a[i]].value(a[i + 2])) for i in range(0, len(a), 3)]
+        return [(code, flags, self.pools[code].value(h)) for code, flags, h in _ATTR.iter_unpack(pa.attrs)]
+
+    def codes(self, pa: PathAttrs) -> list[int]:
+        return [code for code, _f, _h in _ATTR.iter_unpack(pa.attrs)]
 
     def stats(self) -> dict[str, int]:
         return {

@@ -78,6 +78,17 @@ def select(
     if len(cands) == 1:
         c = cands[0]
         return (c,) if cost(c[2].next_hop) is not None else ()
+    if len(cands) == 2:
+        return _select2(cands[0], cands[1], cost, options)
+    return select_general(cands, cost, options)
+
+
+def select_general(
+    cands: Sequence[Candidate],
+    cost: Callable[[str], int | None],
+    options: Options = DEFAULT_OPTIONS,
+) -> tuple[Candidate, ...]:
+    """select() by successive elimination over any number of candidates."""
     default = options.default_local_pref
     best_k: tuple | None = None
     rest: list = []
@@ -105,6 +116,34 @@ def select(
     ordered = sorted((ck[0] for ck in rest), key=tie_key)
     n = max(1, options.maximum_paths)
     return tuple(ordered[:n])
+
+
+def _select2(a: Candidate, b: Candidate, cost: Callable[[str], int | None], options: Options) -> tuple:
+    """select() for two candidates (two peers with the same prefix: the common case), pairwise."""
+    ka, kb = cost(a[2].next_hop), cost(b[2].next_hop)
+    if ka is None or kb is None:
+        return (a,) if kb is None and ka is not None else (b,) if kb is not None else ()
+    pa, pb = a[2], b[2]
+    if pa is not pb or a[0].ibgp != b[0].ibgp:
+        d = options.default_local_pref
+        x, y = preference(a, d), preference(b, d)
+        if x != y:
+            return (a,) if x > y else (b,)
+        if pa.as_path_len != pb.as_path_len:
+            return (a,) if pa.as_path_len < pb.as_path_len else (b,)
+        if pa.origin != pb.origin:
+            return (a,) if pa.origin < pb.origin else (b,)
+        if options.always_compare_med or neighbor_as(a) == neighbor_as(b):
+            ma = 0 if pa.med is None else pa.med
+            mb = 0 if pb.med is None else pb.med
+            if ma != mb:
+                return (a,) if ma < mb else (b,)
+        if a[0].ibgp != b[0].ibgp:
+            return (b,) if a[0].ibgp else (a,)
+    if ka != kb:
+        return (a,) if ka < kb else (b,)
+    first, second = (a, b) if tie_key(a) <= tie_key(b) else (b, a)
+    return (first, second) if options.maximum_paths >= 2 else (first,)
 
 
 def _med_step(rest: list, always: bool) -> list:

@@ -27,11 +27,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from ze.bgp.wire.attr.aggregator import Aggregator
-from ze.bgp.wire.attr.aspath import AS_SEQUENCE, MAX_SEGMENT, AsPath, pack_segments
+from ze.bgp.wire.attr.as4_aggregator import As4Aggregator
+from ze.bgp.wire.attr.as4_path import As4Path
+from ze.bgp.wire.attr.aspath import AS_SEQUENCE, AS_SET, MAX_SEGMENT, AsPath, pack_segments
 from ze.bgp.wire.attr.base import OPTIONAL, TRANSITIVE
 from ze.bgp.wire.attr.community import NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED
+from ze.bgp.wire.header import HEADER_LEN, MARKER
 from ze.bgp.wire.update import NlriSection, RawAttribute, build_updates
-from ze.core.family import Family
+from ze.core.family import IPV4_UNICAST, Family
 from ze.core.log import get_logger
 from ze.plugins.rib.attrs import (
     AGGREGATOR,
@@ -47,29 +50,61 @@ from ze.plugins.rib.table import PeerState, RibConfig, Selection, prefix_of
 
 log = get_logger("ze.rib")
 _U32 = struct.Struct("!I")
+_U16 = struct.Struct("!H")
+_LEN_TYPE = struct.Struct("!HB")
+UPDATE = 2
+NEXT_HOP = 3
 _EBGP_DROP = frozenset({LOCAL_PREF, MED, ORIGINATOR_ID, CLUSTER_LIST})
 
 
 class OutRoute:
     """One rewritten route as sent to one peer: next hop and (code, flags, value) attributes."""
 
-    __slots__ = ("items", "key", "next_hop", "refs")
+    __slots__ = ("encoded", "items", "key", "next_hop", "refs")
 
     def __init__(self, key: Any, next_hop: str, items: tuple[tuple[int, int, bytes], ...]) -> None:
         self.key = key
         self.next_hop = next_hop
         self.items = items
         self.refs = 0
+        self.encoded: dict[int, bytes] | None = None  # ContextID -> attribute block with NEXT_HOP
 
-    def attributes(self) -> list[Any]:
-        """As wire Attribute objects for build_updates (AS_PATH and AGGREGATOR re-encode for an
-        ASN2 peer; the rest go as they are)."""
+    def classic_block(self, ctx: Any) -> bytes:
+        """The whole path-attribute block of an IPv4 unicast UPDATE (NEXT_HOP included, sorted by
+        type code) as sent under `ctx`, encoded once per context."""
+        if self.encoded is None:
+            self.encoded = {}
+        block = self.encoded.get(ctx.id)
+        if block is None:
+            attrs = [
+                *self.attributes(ctx),
+                RawAttribute(ipaddress.IPv4Address(self.next_hop).packed, TRANSITIVE, NEXT_HOP),
+            ]
+            buf = bytearray()
+            for a in sorted(attrs, key=lambda a: a.CODE):
+                a.encode_into(buf, ctx)
+            block = self.encoded[ctx.id] = bytes(buf)
+        return block
+
+    def attributes(self, ctx: Any = None) -> list[Any]:
+        """As wire Attribute objects for build_updates. AS_PATH and AGGREGATOR re-encode for an
+        ASN2 peer (4-byte ASNs become AS_TRANS), and then carry the real values in AS4_PATH and
+        AS4_AGGREGATOR when any ASN needs 4 bytes (RFC 6793 4.2.2; confederation segments are
+        left out of AS4_PATH)."""
         out: list[Any] = []
+        old = ctx is not None and not ctx.asn4
         for code, flags, value in self.items:
             if code == AS_PATH:
-                out.append(AsPath(value, flags, asn4=True))
+                path = AsPath(value, flags, asn4=True)
+                out.append(path)
+                segs = [(t, a) for t, a in path.segments() if t in (AS_SEQUENCE, AS_SET)]
+                if old and any(x > 0xFFFF for _t, a in segs for x in a):
+                    out.append(As4Path.from_value(segs))
             elif code == AGGREGATOR:
-                out.append(Aggregator(value, flags, asn4=True))
+                agg = Aggregator(value, flags, asn4=True)
+                out.append(agg)
+                if old and agg.asn > 0xFFFF:
+                    out.append(As4Aggregator.from_value(agg.asn, agg.address))
             else:
                 out.append(RawAttribute(value, flags, code))
         return out
@@ -184,35 +219,72 @@ class Exporter:
         for fam in list(dest.pending):
             pending = dest.pending.pop(fam)
             out = dest.out.get(fam, {})
-            keys = out.keys() if pending is None else pending
-            afi = fam.afi
-            withdraw: list[Any] = []
-            groups: dict[OutRoute, list[Any]] = {}
+            keys = out.keys() if pending is None else list(pending)
+            withdraw: list[int] = []
+            groups: dict[OutRoute, list[int]] = {}
             n = 0
-            for key in list(keys) if pending is not None else keys:
+            for key in keys:
                 r = out.get(key)
                 if r is None:
-                    withdraw.append(prefix_of(afi, key))
+                    withdraw.append(key)
                 else:
-                    groups.setdefault(r, []).append(prefix_of(afi, key))
+                    groups.setdefault(r, []).append(key)
                 n += 1
                 if n >= max_prefixes:
                     yield from self._build(fam, withdraw, groups, ctx)
                     withdraw, groups, n = [], {}, 0
             yield from self._build(fam, withdraw, groups, ctx)
 
-    def _build(self, fam: Family, withdraw: list, groups: dict, ctx: Any) -> Iterator[bytes]:
+    def _build(self, fam: Family, withdraw: list[int], groups: dict, ctx: Any) -> Iterator[bytes]:
+        afi = int(fam.afi)
+        classic = fam == IPV4_UNICAST
         if withdraw:
-            yield from build_updates([NlriSection(fam, "del", withdraw)], (), ctx)
-        for r, prefixes in groups.items():
+            if classic:
+                yield from _classic(b"", withdraw, ctx, withdrawn=True)
+            else:
+                yield from build_updates(
+                    [NlriSection(fam, "del", [prefix_of(afi, k) for k in withdraw])], (), ctx
+                )
+        for r, keys in groups.items():
+            if classic and r.next_hop and ":" not in r.next_hop:
+                yield from _classic(r.classic_block(ctx), keys, ctx)
+                continue
             hops = (r.next_hop,) if r.next_hop else ()
+            section = NlriSection(fam, "add", [prefix_of(afi, k) for k in keys], hops)
             try:
-                msgs = list(build_updates([NlriSection(fam, "add", prefixes, hops)], r.attributes(), ctx))
+                msgs = list(build_updates([section], r.attributes(ctx), ctx))
             except ValueError as e:  # cannot be said in this session (next hop family, size ...)
-                self.unsendable += len(prefixes)
-                log.warning("routes not sent", family=fam.name, prefixes=len(prefixes), error=str(e))
+                self.unsendable += len(keys)
+                log.warning("routes not sent", family=fam.name, prefixes=len(keys), error=str(e))
                 continue
             yield from msgs
+
+
+def _classic(block: bytes, keys: list[int], ctx: Any, withdrawn: bool = False) -> Iterator[bytes]:
+    """IPv4 unicast UPDATEs for prefix keys: NLRI after `block` (the attributes), or the
+    withdrawn-routes field; as many prefixes per message as ctx.max_message allows. Byte for
+    byte what build_updates writes, without a Prefix per route."""
+    room = ctx.max_message - HEADER_LEN - 4 - len(block)
+    pid = b"\x00\x00\x00\x00" if ctx.ipv4_addpath else b""
+    field = bytearray()
+    for k in keys:
+        plen = k & 0xFF
+        nb = (plen + 7) >> 3
+        piece = pid + bytes((plen,)) + ((k >> 8) >> (32 - (nb << 3))).to_bytes(nb, "big")
+        if len(field) + len(piece) > room:
+            yield _frame_classic(block, field, withdrawn)
+            field = bytearray()
+        field += piece
+    if field:
+        yield _frame_classic(block, field, withdrawn)
+
+
+def _frame_classic(block: bytes, field: bytearray, withdrawn: bool) -> bytes:
+    if withdrawn:
+        body = _U16.pack(len(field)) + field + b"\x00\x00"
+    else:
+        body = b"\x00\x00" + _U16.pack(len(block)) + block + field
+    return MARKER + _LEN_TYPE.pack(HEADER_LEN + len(body), UPDATE) + body
 
 
 def _set(items: list, code: int, flags: int, value: bytes) -> list:

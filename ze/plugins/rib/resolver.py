@@ -114,6 +114,8 @@ class KernelResolver:
             addr = ipaddress.ip_address(next_hop)
         except ValueError:
             return None
+        if addr.version == 6 and addr.is_link_local:
+            return 0  # on the link of the session it came over (RFC 2545); no lookup without an interface
         fam = socket.AF_INET if addr.version == 4 else socket.AF_INET6
         packed = addr.packed
         self._seq += 1

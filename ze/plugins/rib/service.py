@@ -8,6 +8,8 @@ returns.
     rib.on_update(peer_update)          -> [BestBatch]   ("bgp/update" in, "rib/best" out)
     rib.on_peer_down(info)              -> [BestBatch]   (all its routes withdrawn, in batch)
     rib.on_next_hops_changed()          -> [BestBatch]   (the resolver saw the IGP change)
+    rib.full_table(family)              -> BestBatch     (resync=True: the whole Loc-RIB)
+    rib.pending_peers()                 -> [peer names with Adj-RIB-Out changes to send]
     rib.updates_for(peer_name)          -> iterator of whole UPDATE messages for that peer
 
 An UPDATE is taken apart by offsets: the attribute headers are walked once, the attribute set
@@ -35,7 +37,7 @@ from ze.core.log import get_logger
 from ze.plugins.rib import best, export
 from ze.plugins.rib.attrs import MP_REACH, MP_UNREACH, NEXT_HOP, AttrStore, PathAttrs
 from ze.plugins.rib.resolver import KernelResolver, StaticResolver, kernel_available
-from ze.plugins.rib.table import FAMILIES, Counters, PeerState, RibConfig, Selection
+from ze.plugins.rib.table import FAMILIES, Counters, PeerState, RibConfig, Selection, selection_key
 
 log = get_logger("ze.rib")
 _KNOWN = frozenset(FAMILIES)
@@ -171,10 +173,21 @@ class RibService:
         touched: dict[Family, list[int]] = {}
         if wlen:
             self._withdraw(peer, IPV4_UNICAST, view, 2, 2 + wlen, touched)
+        if aend < len(view):
+            # Fast path: an attribute block seen before with no MP attribute is keyed by its bytes
+            # alone (MP sets are keyed by tuples), so a hit needs no attribute walk at all.
+            region = bytes(view[astart:aend])
+            pa = self.store.lookup(region if ctx.asn4 else b"\x00asn2" + region)
+            if pa is not None:
+                self._announce(peer, IPV4_UNICAST, view, aend, len(view), pa, touched)
+                return touched
         reach = unreach = nh4 = None
+        heads = []
         pieces: list[tuple[int, int]] = []  # attribute bytes that identify the set (MP NLRI excluded)
         run = prev = astart  # run: start of the bytes kept since the last MP attribute
-        for _flags, code, vs, ve in walk_attrs(view, astart, aend):
+        for head in walk_attrs(view, astart, aend):
+            heads.append(head)
+            _flags, code, vs, ve = head
             if code == MP_REACH:
                 reach = (vs, ve)
                 pieces.append((run, prev))
@@ -195,25 +208,26 @@ class RibService:
             self._withdraw(peer, fam, view, vs + 3, ve, touched)
         if aend == len(view) and reach is None:
             return touched
-        key = b"".join([view[a:b] for a, b in pieces if b > a])
+        key: Any = b"".join([view[a:b] for a, b in pieces if b > a])
         if not ctx.asn4:  # the same bytes mean another path from an ASN2 speaker
             key = b"\x00asn2" + key
+        store = self.store
         if aend < len(view):
             nh = "" if nh4 is None else ".".join(str(b) for b in view[nh4[0] : nh4[1]])
-            pa = self.store.lookup(key) if reach is None else None
-            if pa is None:
-                pa = self.store.intern(
-                    key if reach is None else (key, "classic"), view, astart, aend, ctx, nh
-                )
+            ckey = key if reach is None and unreach is None else ("classic", key)
+            pa = store.lookup(ckey) or store.intern(ckey, view, heads, ctx, nh)
             self._announce(peer, IPV4_UNICAST, view, aend, len(view), pa, touched)
         if reach is not None:
             vs, ve = reach
             fam = Family(view[vs] << 8 | view[vs + 1], view[vs + 2])
             nhlen = view[vs + 3]
-            pa = self.store.lookup(key)
+            mkey = ("mp", key)
+            pa = store.lookup(mkey)
             if pa is None:
                 hops = decode_next_hops(view[vs + 4 : vs + 4 + nhlen], fam)
-                pa = self.store.intern(key, view, astart, aend, ctx, hops[0] if hops else "")
+                if len(hops) > 1 and hops[0] == "::":  # no global address: the link-local one (RFC 2545)
+                    hops = hops[1:]
+                pa = store.intern(mkey, view, heads, ctx, hops[0] if hops else "")
             self._announce(peer, fam, view, vs + 5 + nhlen, ve, pa, touched)
         return touched
 
@@ -335,14 +349,10 @@ class RibService:
         return out
 
     def _selection(self, paths: tuple) -> Selection:
-        if len(paths) == 1:
-            p = paths[0]
-            skey: Any = (p[0].idx, p[1], p[2].serial)
-        else:
-            skey = tuple((p[0].idx, p[1], p[2].serial) for p in paths)
+        skey = selection_key(paths)
         sel = self._selections.get(skey)
         if sel is None:
-            sel = self._selections[skey] = Selection(skey, paths, self._nhs(paths))
+            sel = self._selections[skey] = Selection(paths, self._nhs(paths))
         return sel
 
     def _nhs(self, paths: tuple) -> NextHopSet:
@@ -445,7 +455,24 @@ class RibService:
                 batches += self._reselect(fam, keys)
         return batches
 
+    def full_table(self, family: Family) -> BestBatch:
+        """The whole Loc-RIB of a family as one resync batch (for a consumer that starts late or
+        lost track: it replaces everything it had)."""
+        afi = int(family.afi)
+        announce = tuple(
+            (Prefix(afi, k & 0xFF, k >> 8), sel.nhs) for k, sel in self.loc.get(family, {}).items()
+        )
+        return BestBatch(family.name, announce, (), resync=True)
+
     # -- export ----------------------------------------------------------------------------------
+
+    def pending_peers(self) -> list[str]:
+        """Names of the peers whose Adj-RIB-Out changed since their last updates_for()."""
+        return [
+            p.name
+            for p in self.peers.values()
+            if p.exports and any(v is None or v for v in p.pending.values())
+        ]
 
     def updates_for(self, name: str, max_prefixes: int = 20000) -> Iterator[bytes]:
         """Whole UPDATE messages (header included) that bring peer `name` in line with its

@@ -8,7 +8,7 @@ keep {path_id: PathAttrs} per key instead of the PathAttrs itself.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ze.bgp.events import NextHopSet, PeerInfo
@@ -135,10 +135,9 @@ class Selection:
     """The outcome of best-path selection for a prefix, interned: `paths` is ((peer, path_id,
     PathAttrs), ...), best first then multipath partners; `nhs` the NextHopSet they point to."""
 
-    __slots__ = ("key", "nhs", "paths", "refs")
+    __slots__ = ("nhs", "paths", "refs")
 
-    def __init__(self, key: Any, paths: tuple, nhs: NextHopSet) -> None:
-        self.key = key
+    def __init__(self, paths: tuple, nhs: NextHopSet) -> None:
         self.paths = paths
         self.nhs = nhs
         self.refs = 0
@@ -146,6 +145,18 @@ class Selection:
     @property
     def best(self) -> tuple:
         return self.paths[0]
+
+    @property
+    def key(self) -> Any:
+        """The interning key: (peer index, path id, set serial) per path."""
+        return selection_key(self.paths)
+
+
+def selection_key(paths: tuple) -> Any:
+    if len(paths) == 1:
+        p = paths[0]
+        return (p[0].idx, p[1], p[2].serial)
+    return tuple((p[0].idx, p[1], p[2].serial) for p in paths)
 
 
 @dataclass
@@ -156,7 +167,6 @@ class Counters:
     best_changes: int = 0
     best_withdrawn: int = 0
     errors: int = 0
-    per_family: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, int]:
         return {

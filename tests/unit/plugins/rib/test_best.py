@@ -277,3 +277,42 @@ def test_select_pure_function_orders_by_rules():
     assert best.select(cands, lambda nh: None) == ()
     assert best.select(cands, lambda nh: 0) == (cands[0],)
     assert best.select([], lambda nh: 0) == ()
+
+
+def test_pairwise_and_general_selection_agree():
+    """The two-candidate fast path and the general elimination give the same answers."""
+    import random
+
+    from ze.plugins.rib.attrs import AttrStore
+
+    rng = random.Random(11)
+    store = AttrStore()
+
+    class P:
+        def __init__(self, i):
+            self.idx = i
+            self.ibgp = rng.random() < 0.5
+            self.router_id = rng.randint(1, 4)
+            self.address_key = (4, rng.randint(1, 3))
+            self.local_as = 65000
+            self.name = f"p{i}"
+
+    def make():
+        items = [(1, 0x40, bytes([rng.randint(0, 2)]))]
+        path = [rng.choice((65001, 65002)) for _ in range(rng.randint(1, 3))]
+        from ze.bgp.wire.attr.aspath import pack_segments
+
+        items.append((2, 0x40, pack_segments([(2, path)], True)))
+        if rng.random() < 0.7:
+            items.append((4, 0x80, rng.randint(0, 3).to_bytes(4, "big")))
+        if rng.random() < 0.5:
+            items.append((5, 0x40, rng.choice((100, 200)).to_bytes(4, "big")))
+        return store.build_from(items, rng.choice(("192.0.2.1", "192.0.2.2", "192.0.2.3")))
+
+    costs = {"192.0.2.1": 1, "192.0.2.2": 2, "192.0.2.3": None}
+    for _ in range(3000):
+        a, b = (P(1), 0, make()), (P(2), rng.randint(0, 1), make())
+        if rng.random() < 0.2:
+            b = (b[0], b[1], a[2])
+        for opts in (best.Options(), best.Options(always_compare_med=True, maximum_paths=2)):
+            assert best.select([a, b], costs.get, opts) == best.select_general([a, b], costs.get, opts)

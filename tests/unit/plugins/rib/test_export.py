@@ -43,7 +43,9 @@ def test_ebgp_peer_gets_prepend_next_hop_self_and_no_med():
     rib = RibService()
     rib.on_peer_up(EBGP, DEFAULT)
     send(rib, SRC, f"{ROUTE} local-preference set 300 nlri ipv4/unicast add 10.1.0.0/24 10.2.0.0/24")
+    assert rib.pending_peers() == ["ext"]
     (msg,) = decoded(rib, "ext")
+    assert rib.pending_peers() == []
     attrs, nlri, wd = msg
     assert attrs == {
         "origin": "igp",
@@ -155,6 +157,7 @@ def test_peer_coming_up_gets_the_whole_table_in_its_context():
     assert sum(len(m[1]) for m in v4) == 200
     # an ASN2 peer: 4-byte ASNs become AS_TRANS in AS_PATH
     assert v4[0][0]["as-path"] == [65000, 65001, 23456]
+    assert v4[0][0]["as4-path"] == [65000, 65001, 70000]  # RFC 6793 4.2.2
     v6 = [m for m in msgs if not m[1]]  # nothing but announcements
     assert len(v6) == 0
     (v6,) = [m for m in msgs if m[1] == ["2001:db8:1::/48"]]
@@ -206,3 +209,39 @@ def test_send_context_from_peer_info():
     assert [m[1] for m in decoded(rib, "ext")] == [["10.1.0.0/24"]]
     rib.on_peer_up(peer("quiet", "198.51.100.2", 65003))  # no send context: nothing exported
     assert list(rib.updates_for("quiet")) == [] and list(rib.updates_for("nobody")) == []
+
+
+def test_classic_fast_path_is_byte_identical_to_build_updates():
+    import random
+
+    from ze.bgp.wire.context import EncodingContext
+    from ze.bgp.wire.update import NlriSection, build_updates
+    from ze.plugins.rib import export
+    from ze.plugins.rib.table import prefix_of
+
+    rng = random.Random(3)
+    keys = []
+    for _ in range(3000):
+        plen = rng.choice((0, 1, 7, 8, 9, 16, 23, 24, 25, 31, 32))
+        value = rng.getrandbits(32) >> (32 - plen) << (32 - plen) if plen else 0
+        keys.append(value << 8 | plen)
+    r = export.OutRoute(
+        None,
+        "192.0.2.254",
+        (
+            (1, 0x40, b"\x00"),
+            (2, 0x40, b"\x02\x02\x00\x00\xfd\xe8\x00\x01\x11\x70"),
+            (8, 0xC0, b"\xfd\xe9\x00\x05"),
+        ),
+    )
+    for ctx in (DEFAULT, ASN2, EncodingContext(addpath=frozenset({IPV4_UNICAST}))):
+        prefixes = [prefix_of(1, k) for k in keys]
+        want = list(
+            build_updates(
+                [NlriSection(IPV4_UNICAST, "add", prefixes, ("192.0.2.254",))], r.attributes(ctx), ctx
+            )
+        )
+        assert list(export._classic(r.classic_block(ctx), keys, ctx)) == want
+        want = list(build_updates([NlriSection(IPV4_UNICAST, "del", prefixes)], (), ctx))
+        assert list(export._classic(b"", keys, ctx, withdrawn=True)) == want
+        assert len(want) > 1  # the split at the message size is exercised

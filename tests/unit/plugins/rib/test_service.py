@@ -183,7 +183,7 @@ def test_asn2_session_merges_as4_path():
     (pa,) = rib.store.by_key.values()
     assert pa.as_path == ((2, (4200000001, 65001)),)
     assert pa.neighbor_as == 4200000001 and pa.as_path_len == 2
-    assert 17 not in pa.attrs[0::3]  # AS4_PATH merged in, not kept
+    assert rib.store.codes(pa) == [1, 2]  # ORIGIN, AS_PATH; AS4_PATH merged in, not kept
 
 
 def test_unknown_family_is_ignored_and_malformed_nlri_counted():
@@ -213,3 +213,18 @@ def test_from_config_section():
     assert rib.options.always_compare_med and rib.options.maximum_paths == 4
     assert rib.config.batch_size == 10
     assert rib.resolver.cost("192.0.2.1") == 0
+
+
+def test_full_table_resync_batch():
+    rib = RibService()
+    send(
+        rib,
+        A,
+        f"update text origin set igp as-path set [65001] nhop set 192.0.2.1 nlri ipv4/unicast add {prefixes(3)}",
+    )
+    batch = rib.full_table(IPV4_UNICAST)
+    assert batch.resync and batch.family == "ipv4/unicast" and batch.withdraw == ()
+    assert [(str(p), nhs.hops) for p, nhs in batch.announce] == [
+        (f"10.0.{i}.0/24", (("192.0.2.1", "a", ""),)) for i in range(3)
+    ]
+    assert rib.full_table(IPV6_UNICAST).announce == ()

@@ -181,3 +181,30 @@ def test_rows_stream_from_a_generator():
     assert first["prefix"] == "10.0.0.0/16"
     # the table can change while a query streams: rows already produced stay valid
     assert sum(1 for _ in gen) == 200  # 199 rows + the count
+
+
+def test_add_path_routes_show_their_path_id():
+    from ze.bgp.wire.context import EncodingContext
+    from ze.core.family import IPV4_UNICAST
+
+    ctx = EncodingContext(addpath=frozenset({IPV4_UNICAST}))
+    a = peer("ap", "192.0.2.1", 65001, "10.0.0.1", ctx=ctx)
+    r = RibService()
+    send(
+        r,
+        a,
+        "update text origin set igp as-path set [65001] nhop set 192.0.2.1 nlri ipv4/unicast add 10.0.0.0/24 path-id 4",
+    )
+    send(
+        r,
+        a,
+        "update text origin set igp as-path set [65001 2] nhop set 192.0.2.5 nlri ipv4/unicast add 10.0.0.0/24 path-id 9",
+    )
+    out = rows(r, "--json")
+    assert [(x["path-id"], x["next-hop"], x["best"]) for x in out[:-1]] == [
+        (4, "192.0.2.1", True),
+        (9, "192.0.2.5", False),
+    ]
+    assert rows(r)[1].startswith("*> 10.0.0.0/24 #4 ")
+    out = rows(r, "ap", "routes", "received", "--json", command="show peer")
+    assert [x["path-id"] for x in out[:-1]] == [4, 9] and out[-1] == {"peer": "ap", "received": 2}
