@@ -435,6 +435,9 @@ def main() -> int:
     ap.add_argument("--sample", type=int, default=5000, help="pyroute2 one-by-one sample size")
     ap.add_argument("--dump-sample", type=int, default=100000, help="pyroute2 dump only up to this N")
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="runs per mode, interleaved; the table shows medians"
+    )
     ap.add_argument("--out", help="append the JSON lines here")
     ap.add_argument("--shared-bench", default=SHARED_BENCH, help="the peer-daemon harness (frr, bird-bgp)")
     a = ap.parse_args()
@@ -442,8 +445,14 @@ def main() -> int:
         print("bench/fib.py needs root (network namespaces)", file=sys.stderr)
         return 1
     results = []
-    for n in (int(x) for x in a.n.split(",")):
-        for mode in a.modes.split(","):
+    plan = [
+        (n, mode)
+        for n in (int(x) for x in a.n.split(","))
+        for _rep in range(a.repeat)
+        for mode in a.modes.split(",")
+    ]
+    for n, mode in plan:
+        if True:
             ns = Netns()
             try:
                 if mode == "fib-kernel":
@@ -479,8 +488,26 @@ def main() -> int:
             if a.out:
                 with open(a.out, "a") as f:
                     f.write(line + "\n")
-    print_table(results)
+    print_table(medians(results))
     return 0
+
+
+def medians(results: list[dict]) -> list[dict]:
+    """One row per (mode, n): the run with the median install time (all runs when fewer than 2)."""
+    out = []
+    seen: dict[tuple[str, int], list[dict]] = {}
+    for r in results:
+        seen.setdefault((r["mode"], r["n"]), []).append(r)
+    for (_m, _n), runs in seen.items():
+        timed = sorted((r for r in runs if "install_s" in r), key=lambda r: r["install_s"])
+        if timed:
+            med = dict(timed[len(timed) // 2])
+            if len(timed) > 1:
+                med["runs"] = [r["install_s"] for r in timed]
+            out.append(med)
+        else:
+            out.append(runs[-1])
+    return out
 
 
 def print_table(results: list[dict]) -> None:

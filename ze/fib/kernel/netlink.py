@@ -305,6 +305,16 @@ class Writer:
         off = count = 0
         seq = first
         start_idx = 0
+        if afi == 1 and metric is None:  # the common case, without a branch per route
+            for i, (value, length, nhid) in enumerate(items):
+                pack(buf, off, size, RTM_NEWROUTE, flags, first + i, 0, fam, length, 0, 0, tbl8, proto, 0,
+                     RTN_UNICAST, 0, 8, RTA_DST, htonl(value), 8, RTA_TABLE, table, 8, RTA_NH_ID, nhid)  # fmt: skip
+                off += size
+                if off >= limit:
+                    self._flush(off, i + 1 - start_idx, first + start_idx, start_idx, res)
+                    start_idx, off = i + 1, 0
+            self._flush(off, len(items) - start_idx, first + start_idx, start_idx, res)
+            return res
         for i, (value, length, nhid) in enumerate(items):
             if afi == 1:
                 dst = htonl(value)
