@@ -112,9 +112,11 @@ def run_fib_kernel(ns: Netns, n: int, table: int) -> dict:
     nhs = NextHopSet("ebgp", ((GW_A, "peer-a", ""),))
     add = BestBatch("ipv4/unicast", tuple((p, nhs) for p in pfx))
     rem = BestBatch("ipv4/unicast", (), tuple(pfx))
+    c0 = time.process_time()
     t0 = time.monotonic()
     a = svc.on_best(add)
     t1 = time.monotonic()
+    cpu = time.process_time() - c0
     installed = dump_count(ns.name, table, 186)
     t2 = time.monotonic()
     r = svc.on_best(rem)
@@ -122,7 +124,7 @@ def run_fib_kernel(ns: Netns, n: int, table: int) -> dict:
     left = dump_count(ns.name, table, 186)
     svc.stop()
     return {"install_s": t1 - t0, "remove_s": t3 - t2, "installed": installed, "left": left,
-            "errors": a["errors"] + r["errors"]}  # fmt: skip
+            "errors": a["errors"] + r["errors"], "install_cpu_s": cpu}  # fmt: skip
 
 
 _V4 = struct.Struct("=IHHII BBBBBBBBI HHI HHI HHI")
@@ -180,9 +182,11 @@ def run_raw_nhid(ns: Netns, n: int, table: int) -> dict:
             errors += _drain(s, 0)
         return errors
 
+    c0 = time.process_time()
     t0 = time.monotonic()
     e1 = write(False)
     t1 = time.monotonic()
+    cpu = time.process_time() - c0
     installed = dump_count(ns.name, table, 186)
     t2 = time.monotonic()
     e2 = write(True)
@@ -190,6 +194,7 @@ def run_raw_nhid(ns: Netns, n: int, table: int) -> dict:
     left = dump_count(ns.name, table, 186)
     s.close()
     return {
+        "install_cpu_s": cpu,
         "install_s": t1 - t0,
         "remove_s": t3 - t2,
         "installed": installed,
@@ -250,9 +255,11 @@ def run_raw_ack(ns: Netns, n: int, table: int) -> dict:
             errors += _drain(s, len(chunk))
         return errors
 
+    c0 = time.process_time()
     t0 = time.monotonic()
     e1 = write(False)
     t1 = time.monotonic()
+    cpu = time.process_time() - c0
     installed = dump_count(ns.name, table, 186)
     t2 = time.monotonic()
     e2 = write(True)
@@ -260,6 +267,7 @@ def run_raw_ack(ns: Netns, n: int, table: int) -> dict:
     left = dump_count(ns.name, table, 186)
     s.close()
     return {
+        "install_cpu_s": cpu,
         "install_s": t1 - t0,
         "remove_s": t3 - t2,
         "installed": installed,
@@ -287,6 +295,13 @@ def run_pyroute2(ns: Netns, n: int, table: int, sample: int) -> dict:
     f = n / k
     return {"install_s": (t1 - t0) * f, "remove_s": (t3 - t2) * f, "installed": round(installed * f),
             "left": 0, "errors": 0, "sample": k, "extrapolated": k != n}  # fmt: skip
+
+
+def proc_cpu(pid: int) -> float:
+    """user + system CPU seconds of a process (its kernel work on netlink included)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _wait_count(pid: int, table: int, target: int, timeout: float, rising: bool) -> float | None:
@@ -342,9 +357,11 @@ def run_bird(ns: Netns, n: int, table: int, timeout: float) -> dict:
         else:
             return {"error": "bird did not start"}
         base = v4_count(proc.p.pid, table)
+        c0 = proc_cpu(proc.p.pid)
         t0 = time.monotonic()
         sh("birdc", "-s", sock, "enable", "s4", timeout=60)
         t1 = _wait_count(proc.p.pid, table, base + n, timeout, True)
+        cpu = proc_cpu(proc.p.pid) - c0
         installed = v4_count(proc.p.pid, table) - base
         t2 = time.monotonic()
         sh("birdc", "-s", sock, "disable", "s4", timeout=60)
@@ -353,7 +370,7 @@ def run_bird(ns: Netns, n: int, table: int, timeout: float) -> dict:
         version = sh("bird", "--version", check=False).stderr.strip().split()[-1]
         return {"install_s": (t1 or time.monotonic()) - t0, "remove_s": (t3 or time.monotonic()) - t2,
                 "installed": installed, "left": left, "errors": 0, "version": version,
-                "timed_out": t1 is None or t3 is None}  # fmt: skip
+                "timed_out": t1 is None or t3 is None, "install_cpu_s": cpu}  # fmt: skip
     finally:
         proc.stop()
         shutil.rmtree(d, ignore_errors=True)
@@ -519,7 +536,7 @@ def print_table(results: list[dict]) -> None:
     for r in results:
         if "install_s" not in r:
             extra = {k: v for k, v in r.items() if k not in ("mode", "n", "table")}
-            print(f"| {r['mode']} | {r['n']:,} | | | | | | {json.dumps(extra)} |")
+            print(f"| {r['mode']} | {r['n']:,} | | | | | | | {json.dumps(extra)} |")
             continue
         c = ceiling.get(r["n"])
         ratio = f"{c['install_s'] / r['install_s']:.2f}" if c else ""
@@ -537,7 +554,8 @@ def print_table(results: list[dict]) -> None:
             note.append(f"left {r['left']}")
         rem_s = "" if rem is None else f"{rem:.3f}"
         rem_rate = f"{r['remove_per_s']:,}" if r.get("remove_per_s") else ""
-        print(f"| {r['mode']} | {r['n']:,} | {r['install_s']:.3f} | {r.get('install_per_s', 0):,} | "
+        cpu = f"{r['install_cpu_s']:.2f}" if "install_cpu_s" in r else ""
+        print(f"| {r['mode']} | {r['n']:,} | {r['install_s']:.3f} | {r.get('install_per_s', 0):,} | {cpu} | "
               f"{rem_s} | {rem_rate} | {ratio} | {'; '.join(note)} |")  # fmt: skip
 
 

@@ -324,3 +324,30 @@ def test_unknown_vrf_is_unavailable_not_fatal(lab):
     assert st["state"] == "unavailable" and "nosuchvrf" in st["reason"]
     assert s.on_best(BestBatch("ipv4/unicast", ((p4("10.0.0.0/8"), A),))) == {"ignored": True}
     s.stop()
+
+
+def test_moved_next_hop_is_replaced_in_place(lab, svc):
+    lab.ip("route", "add", "203.0.113.0/24", "via", "10.0.2.2")
+    far = NextHopSet("ibgp", (("203.0.113.9", "peer-x", ""),))
+    announce(svc, far, *many(1000))
+    assert gateways(lab.routes(TABLE)[0]) == [("10.0.2.2", "pb0")]
+    lab.ip("route", "replace", "203.0.113.0/24", "via", "10.0.1.2")
+    assert svc.refresh_nexthops() == {"moved": 1, "failed": 0}
+    routes = lab.routes(TABLE)
+    assert len(routes) == 1000 and {gateways(r)[0] for r in routes} == {("10.0.1.2", "pa0")}
+
+
+def test_sysrib_feeds_the_kernel(lab, svc):
+    from ze.fib.sysrib.service import SysRib, SysribConfig
+
+    rib = SysRib(
+        SysribConfig.from_json({"static": {"route": {"10.10.0.0/16": {"next-hop": ["10.0.2.2"]}}}}),
+        publish=lambda _topic, batch: svc.on_best(batch),
+    )
+    rib.on_best(BestBatch("ipv4/unicast", ((p4("10.10.0.0/16"), A), (p4("10.20.0.0/24"), A))))
+    rib.set_static(rib.config.static)  # static (10) beats eBGP (20)
+    routes = by_dst(lab.routes(TABLE))
+    assert gateways(routes["10.10.0.0/16"]) == [("10.0.2.2", "pb0")]
+    assert gateways(routes["10.20.0.0/24"]) == [("10.0.1.2", "pa0")]
+    rib.set_static([])  # static removed: the eBGP route comes back
+    assert gateways(by_dst(lab.routes(TABLE))["10.10.0.0/16"]) == [("10.0.1.2", "pa0")]

@@ -361,20 +361,27 @@ class Service:
                     dels.append(k)
                     groups[table.pop(k)].routes -= 1
                     self.failed.pop((afi, k), None)
+            pending, failed = self.pending, self.failed
+            removed: Counter[int] = Counter()
+            pop, append = table.pop, dels.append
             for p in batch.withdraw:
                 _afi, length, value, _pid = p
                 k = (length << width) | (value >> (width - length))
-                self.pending.pop((afi, k), None)
-                self.failed.pop((afi, k), None)
-                cur = table.pop(k, None)
+                if pending:
+                    pending.pop((afi, k), None)
+                if failed:
+                    failed.pop((afi, k), None)
+                cur = pop(k, None)
                 if cur is None:
-                    if stale.pop(k, None) is None:
+                    if not stale or stale.pop(k, None) is None:
                         continue
                 else:
-                    groups[cur].routes -= 1
-                    stale.pop(k, None)
-                dels.append(k)
-            pending = self.pending
+                    removed[cur] += 1
+                    if stale:
+                        stale.pop(k, None)
+                append(k)
+            for g, c in removed.items():
+                groups[g].routes -= c
             last_nhs: Any = None
             gid = -1
             added: Counter[int] = Counter()
