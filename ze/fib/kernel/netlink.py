@@ -23,6 +23,7 @@ import struct
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 # message types
 RTM_NEWROUTE, RTM_DELROUTE, RTM_GETROUTE = 24, 25, 26
@@ -278,8 +279,10 @@ class Writer:
     def _flags(self, base: int) -> int:
         return base | NLM_F_REQUEST | (NLM_F_ACK if self.ack else 0)
 
-    def replace_routes(self, afi: int, items: Sequence[tuple[int, int, int]]) -> Result:
-        """RTM_NEWROUTE with NLM_F_REPLACE for each (value, length, nexthop id)."""
+    def replace_routes(self, afi: int, prefixes: Sequence[Any], nhids: Sequence[int]) -> Result:
+        """RTM_NEWROUTE with NLM_F_REPLACE for each prefix (a Prefix or any (afi, length, value,
+        path id) tuple) through the nexthop id beside it; error indexes point into `prefixes`."""
+        items = prefixes
         res = Result(sent=len(items))
         if not items:
             return res
@@ -306,7 +309,7 @@ class Writer:
         seq = first
         start_idx = 0
         if afi == 1 and metric is None:  # the common case, without a branch per route
-            for i, (value, length, nhid) in enumerate(items):
+            for i, ((_a, length, value, _p), nhid) in enumerate(zip(items, nhids)):
                 pack(buf, off, size, RTM_NEWROUTE, flags, first + i, 0, fam, length, 0, 0, tbl8, proto, 0,
                      RTN_UNICAST, 0, 8, RTA_DST, htonl(value), 8, RTA_TABLE, table, 8, RTA_NH_ID, nhid)  # fmt: skip
                 off += size
@@ -315,7 +318,7 @@ class Writer:
                     start_idx, off = i + 1, 0
             self._flush(off, len(items) - start_idx, first + start_idx, start_idx, res)
             return res
-        for i, (value, length, nhid) in enumerate(items):
+        for i, ((_a, length, value, _p), nhid) in enumerate(zip(items, nhids)):
             if afi == 1:
                 dst = htonl(value)
                 if metric is None:
