@@ -364,6 +364,7 @@ class Service:
                     self.failed.pop((afi, k), None)
             pending, failed = self.pending, self.failed
             removed: Counter[int] = Counter()
+            last_cur, run = -1, 0
             pop, append = table.pop, dels.append
             for p in batch.withdraw:
                 _afi, length, value, _pid = p
@@ -377,10 +378,17 @@ class Service:
                     if not stale or stale.pop(k, None) is None:
                         continue
                 else:
-                    removed[cur] += 1
+                    if cur == last_cur:
+                        run += 1
+                    else:
+                        if run:
+                            removed[last_cur] += run
+                        last_cur, run = cur, 1
                     if stale:
                         stale.pop(k, None)
                 append(k)
+            if run:
+                removed[last_cur] += run
             for g, c in removed.items():
                 groups[g].routes -= c
             last_nhs: Any = None
