@@ -42,8 +42,10 @@ class Lab:
     def ip(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return sh("ip", "-n", self.ns, *args, check=check)
 
-    def routes(self, table: int | str, family: str = "-4", proto: int = 186) -> list[dict]:
-        r = self.ip("-j", family, "route", "show", "table", str(table), "proto", str(proto))
+    def routes(self, table: int | str, family: str = "-4", proto: int | None = 186) -> list[dict]:
+        """`ip -j route show table T [proto P]` (proto None: every protocol)."""
+        extra = () if proto is None else ("proto", str(proto))
+        r = self.ip("-j", family, "route", "show", "table", str(table), *extra)
         return json.loads(r.stdout or "[]")
 
     def nexthops(self) -> list[dict]:

@@ -24,9 +24,14 @@ def test_config_from_json():
 
 
 def test_route_keys():
-    k = route_key(10 << 24, 8)
+    k = route_key(1, 10 << 24, 8)
+    assert k == (8 << 32) | 10
     assert prefix_text(1, k) == "10.0.0.0/8"
-    assert prefix_text(2, route_key(0x20010DB8 << 96, 32)) == "2001:db8::/32"
+    assert prefix_text(2, route_key(2, 0x20010DB8 << 96, 32)) == "2001:db8::/32"
+    assert prefix_text(1, route_key(1, 0, 0)) == "0.0.0.0/0"
+    assert prefix_text(1, route_key(1, 0xC0000201, 32)) == "192.0.2.1/32"
+    # keys of /24s differ in their low bits (a dict of a full table hashes well)
+    assert len({route_key(1, (16 << 24) + (i << 8), 24) & 0xFFFF for i in range(4096)}) == 4096
 
 
 def test_nexthop_bodies():

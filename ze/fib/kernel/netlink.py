@@ -23,6 +23,7 @@ import struct
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 # message types
 RTM_NEWROUTE, RTM_DELROUTE, RTM_GETROUTE = 24, 25, 26
@@ -69,6 +70,21 @@ _V6_DEL = struct.Struct("=IHHII BBBBBBBBI HH16s HHI")  # 56
 
 class NetlinkError(OSError):
     pass
+
+
+def route_key(afi: int, value: int, length: int) -> int:
+    """One int per route: the network number (host bits dropped) in the low bits, so a dict of a
+    million /24s hashes well (value << 8 | length would leave the low 16 bits constant), and the
+    length above the address width (an IPv4 key stays a small int)."""
+    w = 32 if afi == 1 else 128
+    return (length << w) | (value >> (w - length))
+
+
+def split_key(afi: int, key: int) -> tuple[int, int]:
+    """(value, length) of a route_key()."""
+    w = 32 if afi == 1 else 128
+    length = key >> w
+    return (key & ((1 << w) - 1)) << (w - length), length
 
 
 # --- network namespaces ---------------------------------------------------------------------------
@@ -263,8 +279,10 @@ class Writer:
     def _flags(self, base: int) -> int:
         return base | NLM_F_REQUEST | (NLM_F_ACK if self.ack else 0)
 
-    def replace_routes(self, afi: int, items: Sequence[tuple[int, int, int]]) -> Result:
-        """RTM_NEWROUTE with NLM_F_REPLACE for each (value, length, nexthop id)."""
+    def replace_routes(self, afi: int, prefixes: Sequence[Any], nhids: Sequence[int]) -> Result:
+        """RTM_NEWROUTE with NLM_F_REPLACE for each prefix (a Prefix or any (afi, length, value,
+        path id) tuple) through the nexthop id beside it; error indexes point into `prefixes`."""
+        items = prefixes
         res = Result(sent=len(items))
         if not items:
             return res
@@ -290,7 +308,17 @@ class Writer:
         off = count = 0
         seq = first
         start_idx = 0
-        for i, (value, length, nhid) in enumerate(items):
+        if afi == 1 and metric is None:  # the common case, without a branch per route
+            for i, ((_a, length, value, _p), nhid) in enumerate(zip(items, nhids)):
+                pack(buf, off, size, RTM_NEWROUTE, flags, first + i, 0, fam, length, 0, 0, tbl8, proto, 0,
+                     RTN_UNICAST, 0, 8, RTA_DST, htonl(value), 8, RTA_TABLE, table, 8, RTA_NH_ID, nhid)  # fmt: skip
+                off += size
+                if off >= limit:
+                    self._flush(off, i + 1 - start_idx, first + start_idx, start_idx, res)
+                    start_idx, off = i + 1, 0
+            self._flush(off, len(items) - start_idx, first + start_idx, start_idx, res)
+            return res
+        for i, ((_a, length, value, _p), nhid) in enumerate(zip(items, nhids)):
             if afi == 1:
                 dst = htonl(value)
                 if metric is None:
@@ -318,9 +346,10 @@ class Writer:
         self._flush(off, count, first + start_idx, start_idx, res)
         return res
 
-    def delete_routes(self, afi: int, items: Sequence[tuple[int, int]]) -> Result:
-        """RTM_DELROUTE of our protocol for each (value, length), in the order given (callers sort
-        descending: ascending IPv4 deletes from a non-main table are ~20x slower)."""
+    def delete_routes(self, afi: int, keys: Sequence[int]) -> Result:
+        """RTM_DELROUTE of our protocol for each route_key(), in the order given
+        (callers sort descending: ascending IPv4 deletes from a non-main table are ~20x slower)."""
+        items = keys
         res = Result(sent=len(items))
         if not items:
             return res
@@ -333,9 +362,13 @@ class Writer:
             fam, pack, size, htonl = socket.AF_INET, _V4_DEL.pack_into, _V4_DEL.size, socket.htonl
         else:
             fam, pack, size = socket.AF_INET6, _V6_DEL.pack_into, _V6_DEL.size
+        width = 32 if afi == 1 else 128
+        mask = (1 << width) - 1
         off = count = start_idx = 0
         seq = first
-        for i, (value, length) in enumerate(items):
+        for i, k in enumerate(items):
+            length = k >> width
+            value = (k & mask) << (width - length)
             if afi == 1:
                 pack(buf, off, size, RTM_DELROUTE, flags, seq, 0, fam, length, 0, 0, tbl8, proto, 0, RTN_UNICAST,
                      0, 8, RTA_DST, htonl(value), 8, RTA_TABLE, table)  # fmt: skip

@@ -48,7 +48,7 @@ def route(svc: Service, text: str) -> dict[str, Any]:
     """One prefix: its state (installed, failed, pending, stale or absent) and where it points."""
     net = ipaddress.ip_network(text.strip(), strict=False)
     afi = 1 if net.version == 4 else 2
-    k = route_key(int(net.network_address), net.prefixlen)
+    k = route_key(afi, int(net.network_address), net.prefixlen)
     out: dict[str, Any] = {"prefix": str(net), "family": AFI_NAME[afi]}
     with svc.lock:
         gid = svc.routes[afi].get(k)
