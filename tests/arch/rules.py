@@ -189,9 +189,21 @@ def feature_names(root: Path, feature: str) -> list[str]:
     return names
 
 
+# Hub topics are the contract between features (DESIGN.md: "rib/best", "sysrib/best"): a feature
+# subscribing to another's topic does not depend on it (deleted, the topic is only silent).
+HUB_TOPICS = frozenset({"bgp/update", "bgp/state", "rib/best", "sysrib/best"})
+
+
+def _is_topic(literal: str) -> bool:
+    try:
+        return ast.literal_eval(literal) in HUB_TOPICS
+    except (ValueError, SyntaxError):
+        return False
+
+
 def code_only(text: str) -> list[str]:
-    """The source's lines with comments and docstrings (string statements) blanked: prose may
-    mention a feature (\"the fib-kernel consumes this\"), code may not name it."""
+    """The source's lines with comments, docstrings (string statements) and hub topic literals
+    blanked: prose may mention a feature (\"the fib-kernel consumes this\"), code may not name it."""
     lines = text.splitlines()
     toks = [t for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type != tokenize.NL]
     code = [t for t in toks if t.type != tokenize.COMMENT]
@@ -199,6 +211,9 @@ def code_only(text: str) -> list[str]:
     starts = (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)
     for i, tok in enumerate(code):
         if tok.type != tokenize.STRING:
+            continue
+        if _is_topic(tok.string):
+            spans.append((tok.start, tok.end))
             continue
         before = code[i - 1].type if i else tokenize.NEWLINE
         after = code[i + 1].type if i + 1 < len(code) else tokenize.NEWLINE

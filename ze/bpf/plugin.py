@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,6 +182,13 @@ async def run(plugin: Any) -> None:
         else:
             await asyncio.to_thread(svc.reconfigure, cfg)
 
+    @plugin.on_event
+    async def event(ev: Any) -> None:
+        svc = state["svc"]
+        if svc is None or svc.forwarding is None or ev.payload is None or ev.topic != "sysrib/best":
+            return
+        await asyncio.to_thread(svc.forwarding.sync, list(changes(svc.forwarding, ev.payload)))
+
     @plugin.on_command("show forwarding", "forwarding counters per peer (eBPF)", ["[PEER]"])
     def show_forwarding(args: list[str]) -> dict:
         svc = state["svc"]
@@ -191,11 +199,37 @@ async def run(plugin: Any) -> None:
             out["counters"] = svc.forwarding.show(args[0] if args else None)
         return out
 
+    @plugin.on_command("clear forwarding", "zero the forwarding counters", [])
+    def clear_forwarding(args: list[str]) -> dict:
+        svc = state["svc"]
+        if svc is None or svc.forwarding is None:
+            raise Reject("no forwarding counters are running")
+        svc.forwarding.clear()
+        return {"cleared": True}
+
+    plugin.set_startup_subscriptions(events=["sysrib/best"])
     try:
         await plugin.run(Registration(wants_config=["bpf"]))
     finally:
         if state["svc"] is not None:
             state["svc"].stop()
+
+
+def changes(fwd: Forwarding, batch: Any) -> Iterator[tuple]:
+    """A best-route batch as map-sync changes: (prefix, peer index, next hop as an int or None);
+    a withdrawn prefix gets index 0. The peer is the first path's; a static or connected route
+    counts under its protocol's name."""
+    import ipaddress
+
+    for p, nhs in batch.announce:
+        hop = nhs.hops[0] if nhs.hops else ("", nhs.protocol, "")
+        try:
+            nh: int | None = int(ipaddress.ip_address(hop[0])) if hop[0] else None
+        except ValueError:
+            nh = None
+        yield p, fwd.peer_index(hop[1] or nhs.protocol), nh
+    for p in batch.withdraw:
+        yield p, 0, None
 
 
 def main(argv: list[str] | None = None) -> int:

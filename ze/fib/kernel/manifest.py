@@ -6,7 +6,7 @@ PLUGIN = Registration(
     name="fib-kernel",
     description="Best routes into a Linux routing table: batched rtnetlink, nexthop objects and groups, "
     "protocol 186, stale routes kept across a restart, a monitor that re-asserts them",
-    entry="ze.fib.kernel.plugin:main",
+    entry="ze.fib.kernel.plugin:run",
     families=("ipv4/unicast", "ipv6/unicast"),
     requires=("pyroute2",),
     # configured under `fib { kernel { ... } }`; the `fib` root's YANG module ships with the

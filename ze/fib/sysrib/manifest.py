@@ -6,7 +6,7 @@ PLUGIN = Registration(
     name="sysrib",
     description="The best route per prefix across protocols (connected, static, eBGP, iBGP) by "
     "administrative distance; static routes from config; publishes the result for the FIB",
-    entry="ze.fib.sysrib.service:main",
+    entry="ze.fib.sysrib.plugin:run",
     families=("ipv4/unicast", "ipv6/unicast"),
     config_roots=("fib",),
     yang=("ze-fib.yang",),

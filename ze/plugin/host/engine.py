@@ -410,6 +410,7 @@ class PluginHost:
         mine, theirs = memory_pipe(loop.call_soon)
         entry = resolve(h.spec.entry)
         plugin = self.make_plugin(h.name, theirs)
+        theirs.publish = self.hub.publish  # the direct bridge for what the plugin publishes
         self.connect(h, mine.write)
         mine.on_data = h.mux.feed  # type: ignore[union-attr]
         mine.on_close = h.lost

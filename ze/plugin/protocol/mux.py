@@ -162,6 +162,9 @@ class MemoryEnd:
         self.on_data: Callable[[bytes], None] | None = None
         self.on_close: Callable[[str], None] | None = None
         self.direct: Callable[[list[tuple[str, Any]]], Awaitable[None]] | None = None
+        # the other bridge slot: the host puts its hub's publish here, so an in-process plugin
+        # publishes Python objects (a BestBatch ...) with no JSON
+        self.publish: Callable[[str, Any], int] | None = None
         self.closed = False
 
     def write(self, data: bytes) -> None:

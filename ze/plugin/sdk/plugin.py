@@ -366,6 +366,18 @@ class Plugin:
         """Run any command ze knows (its own or another plugin's); -> {"status", "data"}."""
         return await self._request(f"{ENGINE}:dispatch-command", {"command": command})
 
+    async def publish(self, topic: str, payload: Any) -> int:
+        """Publish on the hub. In-process the payload goes as is (a Python object, no JSON:
+        how features hand each other BestBatch and the like); out of process it must be
+        JSON-able and goes through `emit-event`. Returns how many subscribers got it."""
+        end = getattr(self.transport, "end", None)
+        direct = getattr(end, "publish", None)
+        if direct is not None:
+            return direct(topic, payload)
+        namespace, _, event_type = topic.partition("/")
+        res = await self.emit_event(namespace, event_type, payload)
+        return int(res.get("delivered", 0)) if isinstance(res, dict) else 0
+
     async def emit_event(
         self,
         namespace: str,

@@ -6,7 +6,7 @@ PLUGIN = Registration(
     name="bgp-rib",
     description="BGP RIBs: Adj-RIB-In, Loc-RIB with RFC 4271 best-path selection and multipath, "
     "Adj-RIB-Out by export policy; publishes rib/best; `show rib` and `show peer NAME routes`",
-    entry="ze.plugins.rib.plugin:main",
+    entry="ze.plugins.rib.plugin:run",
     rfcs=("4271", "4456", "4760", "7911", "1997", "6793"),
     families=("ipv4/unicast", "ipv6/unicast", "ipv4/multicast", "ipv6/multicast"),
     config_roots=("rib",),
