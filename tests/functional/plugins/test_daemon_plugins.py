@@ -40,7 +40,11 @@ def test_daemon_runs_plugins_commands_and_a_rejected_reload(daemon, tmp_path):
     assert ps["behave"]["commands"] == ["show behave", "behave announce"]
     bpf = ps["bpf-counters"]
     if discover()["bpf-counters"].available:
-        assert (bpf["state"], bpf["bridge"], bpf["commands"]) == ("ready", "direct", ["show forwarding"])
+        assert (bpf["state"], bpf["bridge"], bpf["commands"]) == (
+            "ready",
+            "direct",
+            ["show forwarding", "clear forwarding"],
+        )
         # the feature's command, provided by the plugin, through `ze show`
         res = d.json("show", "forwarding")["result"]
         assert res["plugin"] == "bpf-counters" and res["data"]["state"] == "not configured"

@@ -22,7 +22,7 @@ def test_manifest_imports_nothing_of_the_feature():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert r.stdout.split() == [
         "bgp-rib",
-        "ze.plugins.rib.plugin:main",
+        "ze.plugins.rib.plugin:run",
         "('rib',)",
         "('ze-rib.yang',)",
         "False",
