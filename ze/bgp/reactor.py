@@ -29,7 +29,7 @@ import fnmatch
 import ipaddress
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -976,9 +976,5 @@ class Reactor:
         for s in self.sessions.values():
             s.stop(communication)
         deadline = self.loop.time() + wait
-        while self.loop.time() < deadline and _pending_writes(self.sessions.values()):
+        while self.loop.time() < deadline and FLUSHING:
             await asyncio.sleep(0.02)
-
-
-def _pending_writes(sessions: Iterable[Session]) -> bool:
-    return bool(FLUSHING)
