@@ -24,11 +24,12 @@ bounded slices (one receive buffer per wake-up, see ze.bgp.io.transport), so tim
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import ipaddress
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,7 +58,7 @@ from ze.bgp.fsm import (
 from ze.bgp.io.listener import Listener
 from ze.bgp.io.transport import FLUSHING, Connection, connect
 from ze.bgp.negotiation import LocalConfig
-from ze.bgp.ribin import AdjRibIn, discard_body, withdraw_body
+from ze.bgp.ribin import AdjRibIn, Unnegotiated, discard_body, withdraw_body
 from ze.bgp.wire.codecs import core
 from ze.bgp.wire.context import EncodingContext
 from ze.bgp.wire.update import NlriSection, eor_message
@@ -119,6 +120,7 @@ class PeerSettings:
     max_prefix: dict[Family, MaxPrefix] = field(default_factory=dict)
     announce: tuple[str, ...] = ()
     adj_rib_in: bool = False  # keep the received prefixes (exact counts, `routes received`)
+    unnegotiated_family: str = "error"  # routes of a family not negotiated: "error" (3/9) or "ignore"
     connect_retry: float = 5.0
     idle_hold: float = 1.0  # first restart delay after a session went down; doubles up to idle_hold_max
     idle_hold_max: float = 60.0
@@ -514,7 +516,13 @@ class Session:
         ctx = neg.recv_ctx
         self.updates_received += 1
         try:
-            grown = self.ribin.apply(body, ctx)
+            try:
+                grown = self.ribin.apply(body, ctx, neg.families)
+            except Unnegotiated as e:
+                body = self._unnegotiated(fsm, body, e)
+                if body is None:
+                    return  # the NOTIFICATION (if any) goes out with the pump that called us
+                grown = self.ribin.apply(body, ctx, neg.families)
         except WireError as e:  # validation lets nothing malformed through; this is a bug
             log.error("cannot account for an UPDATE", peer=self.name, error=str(e))
             grown = []
@@ -565,14 +573,29 @@ class Session:
             raise WireError(text, v.reasons[0].offset if v.reasons else None, code, subcode, data)
         return v
 
+    def _unnegotiated(self, fsm: Fsm, body: Any, e: Unnegotiated) -> Any:
+        """Routes of a family the session did not negotiate (RFC 4760 6): an UPDATE error (3/9,
+        optional attribute error) by default, None returned; with `unnegotiated-family ignore`, the
+        body without those parts (logged)."""
+        if self.settings.unnegotiated_family != "ignore":
+            fsm.update_error(self.loop.time(), 9, b"", f"routes of a family not negotiated: {e}")
+            return None
+        codes = tuple(sorted({code for code, _ in e.parts if code}))
+        self.attribute_discard += 1
+        log.warning("routes of a family not negotiated: ignored", peer=self.name, families=str(e))
+        if any(code == 0 for code, _ in e.parts):  # IPv4 in the classic fields: nothing usable
+            return None
+        return discard_body(body, codes, ())
+
     def _on_refresh(self, link: Link, ev: RouteRefreshReceived) -> None:
         if ev.subtype != 0:
             return  # BoRR / EoRR from the peer: the rib feature's business
         self.refreshes_received += 1
         log.info("route refresh received", peer=self.name, family=ev.family.name)
-        if self._send_task is not None and not self._send_task.done():
-            self._send_task.cancel()
-        self._send_task = self.loop.create_task(self._send_table(ev.family, eor=False, refresh=True))
+        prev = self._send_task if self._send_task is not None and not self._send_task.done() else None
+        self._send_task = self.loop.create_task(
+            self._send_table(ev.family, eor=False, refresh=True, after=prev)
+        )
 
     def _on_notification(self, link: Link, ev: NotificationSent | NotificationReceived) -> None:
         direction = "sent" if isinstance(ev, NotificationSent) else "received"
@@ -647,15 +670,25 @@ class Session:
         fsm = self.fsm
         return () if fsm is None or fsm.negotiated is None else fsm.negotiated.families
 
-    async def _send_table(self, family: Family | None, eor: bool, refresh: bool = False) -> None:
-        """The Adj-RIB-Out (of one family, or all), then End-of-RIB / EoRR."""
+    async def _send_table(
+        self, family: Family | None, eor: bool, refresh: bool = False, after: asyncio.Task | None = None
+    ) -> None:
+        """The Adj-RIB-Out (of one family, or all), then End-of-RIB / EoRR. `after`: a send still
+        running (the initial table): this one waits for it instead of cutting it short."""
+        if after is not None and not after.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(after)
         fsm = self.fsm
-        if fsm is None or fsm.negotiated is None or self.outgoing is None:
+        if fsm is None or fsm.negotiated is None or self.outgoing is None or not self.established:
             return
         neg = fsm.negotiated
         ctx = neg.send_ctx
         families = neg.families if family is None else (family,)
         enhanced = refresh and neg.enhanced_route_refresh
+
+        def current() -> bool:  # the same session, still up (a flap during a drain starts its own send)
+            return self.fsm is fsm and fsm.state == State.Established
+
         sent = 0
         try:
             if enhanced:
@@ -665,14 +698,19 @@ class Session:
             for key, section in list(self.adjout.snapshot(family)):
                 if section.family not in families:
                     continue
-                for msg in self.outgoing.encode(key[0], [section], ctx):
+                try:
+                    msgs = self.outgoing.encode(key[0], [section], ctx)
+                except ValueError as e:
+                    log.error("cannot encode routes for the peer", peer=self.name, error=str(e))
+                    continue
+                for msg in msgs:
                     if not self._send(msg):
                         return
                 sent += len(section.items)
                 conn = self.links[0].conn if self.links else None
                 if conn is not None and conn.buffered:
                     await conn.drain()
-                if not self.established:
+                if not current():
                     return
             if enhanced:
                 for fam in families:
@@ -681,8 +719,6 @@ class Session:
             if eor:
                 for fam in families:
                     self._send(eor_message(fam))
-        except ValueError as e:
-            log.error("cannot encode routes for the peer", peer=self.name, error=str(e))
         except RuntimeError:
             return  # the session went down meanwhile
         self.routes_sent += sent
@@ -940,9 +976,5 @@ class Reactor:
         for s in self.sessions.values():
             s.stop(communication)
         deadline = self.loop.time() + wait
-        while self.loop.time() < deadline and _pending_writes(self.sessions.values()):
+        while self.loop.time() < deadline and FLUSHING:
             await asyncio.sleep(0.02)
-
-
-def _pending_writes(sessions: Iterable[Session]) -> bool:
-    return bool(FLUSHING)
