@@ -3,8 +3,8 @@
 Modes (each in a fresh namespace `ze-fib-bench-<pid>-<n>` with two veth "peers"):
   fib-kernel   ze's Service.on_best(BestBatch of N /24s) then a withdraw batch; next hops as
                nexthop objects, routes with RTA_NH_ID, batched sendmsg, errors-only replies
-  raw-nhid     the ceiling: a minimal struct.pack_into loop writing the same messages (one
-               nexthop object made with `ip nexthop`), no state, no checks
+  raw-nhid     the ceiling: a minimal struct.pack_into loop writing the same messages (routes
+               through a one-member nexthop group made with `ip nexthop`), no state, no checks
   raw-ack      the reference writer of ../shared/bench/netlink_ref.py: RTA_GATEWAY routes,
                an ACK per route, 64 KiB sendmsg chunks
   pyroute2     IPRoute().route("add"/"del") one by one on a sample (--sample), extrapolated
@@ -154,6 +154,7 @@ def _drain(s: socket.socket, expect: int) -> int:
 def run_raw_nhid(ns: Netns, n: int, table: int) -> dict:
     """The ceiling: the same messages as fib-kernel, from a bare loop."""
     ns.ip("nexthop", "add", "id", "7", "via", GW_A, "dev", "pa0")
+    ns.ip("nexthop", "add", "id", "8", "group", "7")  # routes point at a group, as fib-kernel's do
     s = _raw_socket(ns.name)
     buf = bytearray(256 << 10)
     tbl8 = table if table < 256 else 252
@@ -171,7 +172,7 @@ def run_raw_nhid(ns: Netns, n: int, table: int) -> dict:
                      htonl(BASE + (i << 8)), 8, 15, table)  # fmt: skip
             else:
                 pack(buf, off, size, ty, fl, i + 1, 0, 2, 24, 0, 0, tbl8, 186, 0, 1, 0, 8, 1,
-                     htonl(BASE + (i << 8)), 8, 15, table, 8, 30, 7)  # fmt: skip
+                     htonl(BASE + (i << 8)), 8, 15, table, 8, 30, 8)  # fmt: skip
             off += size
             if off + size > len(buf):
                 s.send(memoryview(buf)[:off])
