@@ -10,7 +10,7 @@ from tests.interop import normalise
 from tests.interop.daemons import adapter
 from tests.interop.lab import Lab, Route, missing_facility
 
-PAIRS = [("gobgp", "bird")]
+PAIRS = [("gobgp", "bird"), ("bird", "frr")]
 
 
 def _routes(base: int, afi: str, ibgp: bool) -> list[Route]:

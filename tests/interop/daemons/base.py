@@ -3,6 +3,7 @@ peering of its module configured at start (one neighbour per Peering, see lab.py
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -21,7 +22,11 @@ class Daemon:
         self.lab = lab
         self.ns = ns
         self.peerings = {p.name: p for p in peerings}
-        self.router_id = router_id or next(p.local_ip for p in peerings if p.afi == "ipv4")
+        v4 = [p.local_ip for p in peerings if p.afi == "ipv4"]
+        if not router_id and not v4:
+            low = int(ipaddress.ip_address(peerings[0].local_ip)) & 0xFFFF
+            router_id = f"10.255.{low >> 8}.{low & 0xFF}"
+        self.router_id = router_id or v4[0]
         self.dir: Path = lab.rundir(f"{self.name}-{ns}")
         self.procs: list[Proc] = []
         self.routes: dict[str, dict[str, Route]] = {p.name: {} for p in peerings}
