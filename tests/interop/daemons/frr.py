@@ -100,7 +100,7 @@ class Frr(Daemon):
         zebra = [str(FRR_LIB / "zebra"), "-f", str(zconf), "-i", str(self.dir / "zebra.pid"), *common,
                  "--log", f"file:{self.dir / 'zebra.log'}", "--log-level", "warnings"]  # fmt: skip
         self.procs.append(self.lab.spawn(self.ns, f"zebra-{self.ns}", zebra))
-        wait_for(lambda: (self.dir / "zserv.api").exists(), 15, "zebra's zserv socket")
+        wait_for((self.dir / "zserv.api").exists, 15, "zebra's zserv socket")
         argv = [
             str(FRR_LIB / "bgpd"), "-n", "-f", str(conf), "-i", str(self.dir / "bgpd.pid"), *common,
             "--log", f"file:{self.log}", "--log-level", "debugging", "-p", "179",
