@@ -8,9 +8,10 @@ import pytest
 
 from tests.interop import normalise
 from tests.interop.daemons import adapter
-from tests.interop.lab import Lab, Route, missing_facility
+from tests.interop.daemons.base import Daemon
+from tests.interop.lab import Lab, Route, missing_facility, wait_for
 
-PAIRS = [("gobgp", "bird"), ("bird", "frr")]
+PAIRS = [("gobgp", "bird"), ("bird", "frr"), ("exabgp", "frr"), ("bird", "exabgp")]
 
 
 def _routes(base: int, afi: str, ibgp: bool) -> list[Route]:
@@ -47,9 +48,12 @@ def pair(request):
         "i6": lab.peering(3, "i6", afi="ipv6", left_as=65002),
         "md5": lab.peering(4, "md5", md5="s3cret-Pass"),
         "gtsm": lab.peering(5, "gtsm", ttl_security=1),
+        "md5bad": lab.peering(6, "md5bad", md5="right-one"),
+        "rr": lab.peering(7, "rr"),
+        "shut": lab.peering(8, "shut"),
     }
     right = adapter(right_name)(lab, lab.right, list(ps.values())).start()
-    left_ps = [p.mirror() for p in ps.values()]
+    left_ps = [p.mirror(md5="wrong-one") if p.name == "md5bad" else p.mirror() for p in ps.values()]
     left = adapter(left_name)(lab, lab.left, left_ps).start()
     return lab, left, right, ps
 
@@ -81,3 +85,37 @@ def test_routes_both_ways_then_withdraw(pair, name):
     del want_right[normalise.prefix(to_right[0].prefix)]
     left.wait_routes(name, want_left)
     right.wait_routes(name, want_right)
+
+
+def test_md5_wrong_password_does_not_establish(pair):
+    _, left, right, ps = pair
+    right.wait_state("md5", timeout=30)  # the right password works on the same pair of daemons
+    with pytest.raises(TimeoutError):
+        right.wait_state("md5bad", timeout=3)
+    assert left.state("md5bad") != "established"
+
+
+def test_route_refresh_makes_the_peer_resend(pair):
+    _, left, right, ps = pair
+    if not left.sends_route_refresh:
+        pytest.skip(f"{left.name} cannot send a ROUTE-REFRESH from its CLI")
+    if not right.answers_route_refresh:
+        pytest.skip(f"{right.name} cannot answer a ROUTE-REFRESH")
+    right.wait_state("rr", timeout=30)
+    routes = _routes(90, "ipv4", False)
+    right.announce("rr", routes)
+    left.wait_routes("rr", normalise.expected_table(routes, ps["rr"]))
+    before = left.updates_received("rr")
+    left.refresh("rr")
+    wait_for(lambda: left.updates_received("rr") > before, 10, f"{right.name} resending after a refresh")
+    left.wait_routes("rr", normalise.expected_table(routes, ps["rr"]))
+
+
+def test_shutdown_communication_is_logged(pair):
+    _, left, right, ps = pair
+    if type(right).disable is Daemon.disable:
+        pytest.skip(f"{right.name} cannot send a shutdown communication")
+    right.wait_state("shut", timeout=30)
+    left.wait_state("shut", timeout=10)
+    right.disable("shut", "lab maintenance 42")
+    wait_for(lambda: left.shutdown_message("shut") == "lab maintenance 42", 10, f"{left.name} logging it")

@@ -67,6 +67,13 @@ class Daemon:
             raise TimeoutError(f"{e}; state is {self.state(p)!r}") from None
         return want
 
+    def disable(self, p: Peering | str, message: str = "") -> None:
+        """Administratively stop p, sending a Cease/Administrative Shutdown with `message`."""
+        raise NotImplementedError(f"{self.name}: no administrative shutdown in the adapter")
+
+    def enable(self, p: Peering | str) -> None:
+        raise NotImplementedError(f"{self.name}: no administrative shutdown in the adapter")
+
     def shutdown_message(self, p: Peering | str) -> str | None:
         """The text of the last shutdown communication (RFC 8203/9003) received on p, as logged."""
         raise NotImplementedError
@@ -109,8 +116,15 @@ class Daemon:
         except TimeoutError as e:
             raise AssertionError(f"{e}: " + "; ".join(diff)) from None
 
+    sends_route_refresh = True
+    answers_route_refresh = True
+
     def refresh(self, p: Peering | str) -> None:
         """Ask the peer to send its routes again (ROUTE-REFRESH)."""
+        raise NotImplementedError
+
+    def updates_received(self, p: Peering | str) -> int:
+        """How many UPDATE messages (or route updates, as the daemon counts them) came in on p."""
         raise NotImplementedError
 
     def refreshes_received(self, p: Peering | str) -> int | None:

@@ -114,7 +114,7 @@ protocol bgp b_{n} {{
         return self
 
     def birdc(self, cmd: str, check: bool = True) -> str:
-        return sh("birdc", "-s", self.sock, *cmd.split(), check=check, timeout=20)
+        return sh("birdc", "-s", self.sock, cmd, check=check, timeout=20)
 
     def _sync(self, p: Peering) -> None:
         self._write()
@@ -150,6 +150,21 @@ protocol bgp b_{n} {{
         n = self.peering(p).name
         out = self.birdc(f"show route table t_{n} protocol b_{n} all")
         return parse_show_route_all(out)
+
+    def disable(self, p: Peering | str, message: str = "") -> None:
+        self.birdc(
+            f'disable b_{self.peering(p).name} "{message}"'
+            if message
+            else f"disable b_{self.peering(p).name}"
+        )
+
+    def enable(self, p: Peering | str) -> None:
+        self.birdc(f"enable b_{self.peering(p).name}")
+
+    def updates_received(self, p: Peering | str) -> int:
+        out = self.birdc(f"show protocols all b_{self.peering(p).name}")
+        m = re.search(r"Import updates:\s+(\d+)", out)
+        return int(m.group(1)) if m else 0
 
     def refresh(self, p: Peering | str) -> None:
         self.birdc(f"reload in b_{self.peering(p).name}")

@@ -51,6 +51,7 @@ class Frr(Daemon):
             " no bgp default ipv4-unicast",
             " no bgp network import-check",
             " bgp log-neighbor-changes",
+            " coalesce-time 10",
         ]
         for p in self.peerings.values():
             n = p.remote_ip
@@ -75,7 +76,6 @@ class Frr(Daemon):
                 lines += [
                     f"  neighbor {p.remote_ip} activate",
                     f"  neighbor {p.remote_ip} route-map out_{p.name} out",
-                    f"  neighbor {p.remote_ip} soft-reconfiguration inbound",
                 ]
                 if p.addpath:
                     lines.append(f"  neighbor {p.remote_ip} addpath-tx-all-paths")
@@ -130,21 +130,30 @@ class Frr(Daemon):
         return STATES.get(st.lower(), st.lower())
 
     def _sync(self, p: Peering) -> None:
-        asn = p.local_as
+        """Each prefix keeps the route-map entry (and prefix-list) it got first, also after it is
+        withdrawn: deleting or renumbering entries together with a `no network` makes FRR 8.4
+        skip the withdrawal (its adj-out keeps the route)."""
+        asn, kw = p.local_as, ("ip" if p.afi == "ipv4" else "ipv6")
         want = self.routes[p.name]
-        have: dict[str, Route] = getattr(self, "_have", {}).get(p.name, {})
-        cmds = [f"router bgp {asn}", f"address-family {p.afi} unicast"]
-        for pfx in have:
-            if pfx not in want:
-                cmds.append(f"no network {pfx}")
-        cmds += ["exit-address-family", "exit"]
-        for i, (pfx, r) in enumerate(want.items()):
-            seq = 10 + i * 10
+        have: dict[str, Route] = self.__dict__.setdefault("_have", {}).setdefault(p.name, {})
+        entries: dict[str, Route] = self.__dict__.setdefault("_entries", {}).setdefault(p.name, {})
+        seqs: dict[str, int] = self.__dict__.setdefault("_seqs", {}).setdefault(p.name, {})
+        gone = [pfx for pfx in have if pfx not in want]
+        cmds = []
+        if gone:
+            cmds += [f"router bgp {asn}", f"address-family {p.afi} unicast"]
+            cmds += [f"no network {pfx}" for pfx in gone]
+            cmds += ["exit-address-family", "exit"]
+        changed = False
+        for pfx, r in want.items():
+            if entries.get(pfx) == r:
+                continue
+            changed = changed or pfx in have
+            entries[pfx] = r
+            seq = seqs.setdefault(pfx, 10 * (len(seqs) + 1))
             pl = f"pl_{p.name}_{seq}"
-            kw = "ip" if p.afi == "ipv4" else "ipv6"
-            cmds += [f"no {kw} prefix-list {pl}", f"{kw} prefix-list {pl} seq 5 permit {pfx}"]
-            cmds += [f"no route-map out_{p.name} permit {seq}", f"route-map out_{p.name} permit {seq}"]
-            cmds.append(f" match {kw} address prefix-list {pl}")
+            cmds += [f"no route-map out_{p.name} permit {seq}", f"{kw} prefix-list {pl} seq 5 permit {pfx}"]
+            cmds += [f"route-map out_{p.name} permit {seq}", f" match {kw} address prefix-list {pl}"]
             if r.as_path:
                 cmds.append(" set as-path prepend " + " ".join(str(a) for a in r.as_path))
             if r.med is not None:
@@ -162,18 +171,17 @@ class Frr(Daemon):
             if r.next_hop:
                 cmds.append(f" set {kw} next-hop {'global ' if kw == 'ipv6' else ''}{r.next_hop}")
             cmds.append("exit")
-        for j in range(len(want), len(have)):
-            cmds.append(f"no route-map out_{p.name} permit {10 + j * 10}")
-        cmds += [f"router bgp {asn}", f"address-family {p.afi} unicast"]
-        for pfx in want:
-            cmds.append(f"network {pfx}")
-        cmds += ["exit-address-family", "exit"]
-        self.configure(*cmds)
-        if not hasattr(self, "_have"):
-            self._have: dict[str, dict[str, Route]] = {}
-        self._have[p.name] = dict(want)
-        # route-map changes apply to routes already sent only after a soft clear out
-        self.vtysh(f"clear bgp {p.afi} unicast {p.remote_ip} soft out")
+        new = [pfx for pfx in want if pfx not in have]
+        if new:
+            cmds += [f"router bgp {asn}", f"address-family {p.afi} unicast"]
+            cmds += [f"network {pfx}" for pfx in new]
+            cmds += ["exit-address-family", "exit"]
+        if cmds:
+            self.configure(*cmds)
+        have.clear()
+        have.update(want)
+        if changed:  # a route-map change reaches routes already sent only with a soft clear out
+            self.vtysh(f"clear bgp {p.afi} unicast {p.remote_ip} soft out")
 
     def received_paths(self, p: Peering | str) -> dict[str, list[dict]]:
         p = self.peering(p)
@@ -188,6 +196,18 @@ class Frr(Daemon):
                     continue
                 res.setdefault(normalise.prefix(pfx), []).append(_path(path))
         return res
+
+    def disable(self, p: Peering | str, message: str = "") -> None:
+        p = self.peering(p)
+        msg = f" message {message}" if message else ""
+        self.configure(f"router bgp {p.local_as}", f"neighbor {p.remote_ip} shutdown{msg}")
+
+    def enable(self, p: Peering | str) -> None:
+        p = self.peering(p)
+        self.configure(f"router bgp {p.local_as}", f"no neighbor {p.remote_ip} shutdown")
+
+    def updates_received(self, p: Peering | str) -> int:
+        return int(self._neighbor_json(self.peering(p)).get("messageStats", {}).get("updatesRecv", 0))
 
     def refresh(self, p: Peering | str) -> None:
         p = self.peering(p)

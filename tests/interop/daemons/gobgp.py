@@ -22,6 +22,7 @@ _DUMMY = {"ipv4": "198.51.100.255/32", "ipv6": "2001:db8:ffff::/128"}
 class GoBGP(Daemon):
     name = "gobgp"
     binaries = ("gobgpd", "gobgp")
+    sends_route_refresh = False
 
     _have: dict[str, dict[str, Route]]
 
@@ -185,17 +186,31 @@ class GoBGP(Daemon):
         out = self.gobgp("-j", "neighbor", p.remote_ip, "adj-in", "-a", p.afi)
         return parse_rib_json(out)
 
+    def disable(self, p: Peering | str, message: str = "") -> None:
+        self.gobgp(
+            "neighbor", self.peering(p).remote_ip, "disable", *(["--reason", message] if message else [])
+        )
+
+    def enable(self, p: Peering | str) -> None:
+        self.gobgp("neighbor", self.peering(p).remote_ip, "enable")
+
+    def updates_received(self, p: Peering | str) -> int:
+        d = json.loads(self.gobgp("-j", "neighbor", self.peering(p).remote_ip))
+        return int(d.get("state", {}).get("messages", {}).get("received", {}).get("update", 0))
+
     def refresh(self, p: Peering | str) -> None:
-        self.gobgp("neighbor", self.peering(p).remote_ip, "softresetin", "-a", self.peering(p).afi)
+        # `softresetin` re-runs GoBGP's import policy over its own Adj-RIB-In: no ROUTE-REFRESH
+        # goes out, so GoBGP cannot be the side that asks for one.
+        raise NotImplementedError("gobgp softresetin does not send a ROUTE-REFRESH")
 
     def shutdown_message(self, p: Peering | str) -> str | None:
         p = self.peering(p)
         found = None
         for line in self.logs().splitlines():
-            if p.remote_ip in line and ("ommunication" in line or "shutdown" in line.lower()):
-                m = re.search(r'(?:Communication|communication|message)[=:]\s*"?([^"]*)"?', line)
+            if f"Key={p.remote_ip} " in line and "received notification" in line:
+                m = re.search(r'Communicated-Reason="([^"]*)"', line)
                 if m:
-                    found = m.group(1).strip()
+                    found = m.group(1)
         return found
 
 
