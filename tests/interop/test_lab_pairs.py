@@ -88,7 +88,7 @@ def test_routes_both_ways_then_withdraw(pair, name):
 
 
 def test_md5_wrong_password_does_not_establish(pair):
-    _, left, right, ps = pair
+    _, left, right, _ = pair
     right.wait_state("md5", timeout=30)  # the right password works on the same pair of daemons
     with pytest.raises(TimeoutError):
         right.wait_state("md5bad", timeout=3)
@@ -112,7 +112,7 @@ def test_route_refresh_makes_the_peer_resend(pair):
 
 
 def test_shutdown_communication_is_logged(pair):
-    _, left, right, ps = pair
+    _, left, right, _ = pair
     if type(right).disable is Daemon.disable:
         pytest.skip(f"{right.name} cannot send a shutdown communication")
     right.wait_state("shut", timeout=30)
