@@ -20,6 +20,7 @@ from typing import Any
 
 from ze import __version__
 from ze.api.server import ApiError, ControlServer, Handler
+from ze.bgp.subsystem import BgpSubsystem
 from ze.config.datastore import Datastore
 from ze.config.diff import ConfigDiff, diff
 from ze.config.errors import ConfigProblems
@@ -67,6 +68,7 @@ class Daemon:
         self.schema = schema or load_schema()
         self.store = Datastore(self.config_path, self.schema)
         self.hub = Hub()
+        self.bgp = BgpSubsystem(self.hub)
         self.config: Config | None = None
         self.peers: dict[str, PeerState] = {}
         self.server: ControlServer | None = None
@@ -126,6 +128,10 @@ class Daemon:
             "ze-api:signal-status": self._signal_status,
             "ze-api:config-history": self._config_history,
             "ze-api:config-rollback": self._config_rollback,
+            "ze-api:update-route": self._update_route,
+            "ze-api:peer-stop": self._peer_stop,
+            "ze-api:peer-start": self._peer_start,
+            "ze-api:peer-refresh": self._peer_refresh,
         }
 
     async def run(self) -> int:
@@ -141,6 +147,7 @@ class Daemon:
             (signal.SIGUSR1, self.dump_status),
         ):
             loop.add_signal_handler(sig, fn)
+        await self.bgp.start(self.config)
         self.hub.publish("config/applied", {"peers": sorted(self.peers), "initial": True})
         log.info(
             "ze started",
@@ -159,6 +166,7 @@ class Daemon:
                 await reloader
             for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
                 loop.remove_signal_handler(sig)
+            await self.bgp.stop("ze shutting down")
             await self.server.close()
             for fut in self._waiters:
                 if not fut.done():
@@ -238,6 +246,7 @@ class Daemon:
         for name in d.added:
             self.peers[name] = PeerState(new.peers[name], since=now)
             log.info("peer added", peer=name, remote=new.peers[name].remote_ip)
+        self.bgp.apply(new, d.removed, d.changed, d.added)
         # Keep the config's peer order.
         self.peers = {name: self.peers[name] for name in new.peers}
         old_env = self.config.environment if self.config else None
@@ -269,7 +278,8 @@ class Daemon:
             "uptime": round(time.time() - self.started, 3),
             "log-level": self.log_level_override or self.config.environment.log_level,
             "peers": len(self.peers),
-            "peer-states": {name: ps.state for name, ps in self.peers.items()},
+            "peer-states": {name: self._peer(name)["state"] for name in self.peers},
+            "listening": self.bgp.listening(),
             "reloads": dict(self.reloads),
             "last-reload": self.last_reload,
             "api-requests": self.server.requests if self.server else 0,
@@ -282,8 +292,15 @@ class Daemon:
         return st
 
     # --- control API handlers ------------------------------------------------------------
+    def _peer(self, name: str) -> dict[str, Any]:
+        out = self.peers[name].to_dict()
+        live = self.bgp.describe(name)
+        if live is not None:
+            out.update(live)
+        return out
+
     async def _show_peers(self, params: dict) -> Any:
-        return {"peers": [ps.to_dict() for ps in self.peers.values()]}
+        return {"peers": [self._peer(name) for name in self.peers]}
 
     async def _show_peer(self, params: dict) -> Any:
         name = params.get("name")
@@ -296,7 +313,10 @@ class Daemon:
             close = difflib.get_close_matches(name, list(self.peers), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise ApiError("not-found", f"no peer '{name}'{hint}")
-        return {"peer": ps.to_dict()}
+        out = self._peer(name)
+        if params.get("routes"):
+            out["routes-received"] = self.bgp.received(name)
+        return {"peer": out}
 
     async def _show_config(self, params: dict) -> Any:
         assert self.config is not None
@@ -323,6 +343,30 @@ class Daemon:
 
     async def _signal_status(self, params: dict) -> Any:
         return {"status": self.dump_status()}
+
+    async def _update_route(self, params: dict) -> Any:
+        try:
+            return self.bgp.update_route(params["peer-selector"], params["command"])
+        except ValueError as e:
+            raise ApiError("bad-command", str(e)) from None
+
+    async def _peer_stop(self, params: dict) -> Any:
+        try:
+            return {"peers": self.bgp.peer_stop(params["peer-selector"], params.get("message", ""))}
+        except ValueError as e:
+            raise ApiError("bad-params", str(e)) from None
+
+    async def _peer_start(self, params: dict) -> Any:
+        try:
+            return {"peers": self.bgp.peer_start(params["peer-selector"])}
+        except ValueError as e:
+            raise ApiError("bad-params", str(e)) from None
+
+    async def _peer_refresh(self, params: dict) -> Any:
+        try:
+            return {"peers": self.bgp.peer_refresh(params["peer-selector"], params.get("family"))}
+        except ValueError as e:
+            raise ApiError("bad-params", str(e)) from None
 
     async def _config_history(self, params: dict) -> Any:
         return {"commits": [c.to_dict() for c in self.store.history()]}

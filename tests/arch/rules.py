@@ -42,7 +42,11 @@ RULES: tuple[Rule, ...] = (
         io_free=True,
     ),
     Rule("L2", ("ze.hub", "ze.config"), ("ze.core", "ze.plugin.protocol")),
-    Rule("L3", ("ze.bgp.io", "ze.bgp.reactor"), ("ze.bgp", "ze.core", "ze._native")),
+    Rule(
+        "L3",
+        ("ze.bgp.io", "ze.bgp.reactor", "ze.bgp.adjout", "ze.bgp.ribin"),
+        ("ze.bgp", "ze.core", "ze._native"),
+    ),
     Rule("L3", ("ze.plugin.sdk",), ("ze.plugin.protocol", "ze.core", "ze.bgp.wire", "ze.bgp.events")),
     Rule("L3", ("ze.plugin.host", "ze.api"), ("ze.hub", "ze.plugin.protocol", "ze.core")),
     Rule("L4", ("ze.bgp.subsystem",), ("ze.bgp", "ze.hub", "ze.plugin.protocol", "ze.core")),
