@@ -22,6 +22,10 @@ def adapter(name: str) -> type[Daemon]:
         from tests.interop.daemons.exabgp import ExaBGP
 
         return ExaBGP
+    if name == "ze":
+        from tests.interop.daemons.ze import Ze
+
+        return Ze
     raise KeyError(name)
 
 
