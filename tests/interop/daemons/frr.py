@@ -12,6 +12,7 @@ learned from one peer are never re-advertised to another. Received routes:
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import shutil
@@ -220,11 +221,14 @@ class Frr(Daemon):
         except OSError:
             return None
         found = None
+        # %NOTIFICATION: received from neighbor ADDR 6/2 (Cease/Administrative Shutdown) "TEXT"
+        # (bytes outside ASCII printed as \xNN)
+        pat = re.compile(rf'%NOTIFICATION: received from neighbor {re.escape(p.remote_ip)} 6/[24] .*?"(.*)"$')
         for line in text.splitlines():
-            if p.remote_ip in line and "received" in line.lower() and "shutdown" in line.lower():
-                m = re.search(r'(?:ommunication|Message)[:\s]+"?([^"]*)"?', line)
-                if m:
-                    found = m.group(1).strip()
+            m = pat.search(line)
+            if m:
+                raw = codecs.escape_decode(m.group(1).encode("latin-1", "backslashreplace"))[0]
+                found = raw.decode("utf-8", errors="replace")
         return found
 
 
