@@ -174,10 +174,26 @@ def test_admin_stop_sends_a_shutdown_communication(zelab: ZeLab) -> None:
     _up(z, "shut")
 
 
+@pytest.mark.xfail(
+    not Ze.addpath,
+    reason="ze has no ADD-PATH setting (ze-bgp.yang, reactor): ADD-PATH is never negotiated",
+    strict=True,
+)
 def test_addpath(zelab: ZeLab) -> None:
+    """ze sends two paths of one prefix (path ids 1 and 2); the daemon holds both."""
     z = zelab
     if not z.peer.addpath:
         pytest.skip(f"{z.peer.name} has no ADD-PATH")
-    if not z.ze.addpath:
-        pytest.xfail("ze has no ADD-PATH setting in its config (ze-bgp.yang): ADD-PATH is never negotiated")
     _up(z, "addpath")
+    pfx = "10.70.0.0/24"
+    for pid, med in ((1, 10), (2, 20)):
+        z.ze.update_route(
+            "addpath",
+            f"update text origin set igp nhop set self med set {med} nlri ipv4/unicast add {pfx} path-id {pid}",
+        )
+    wait_for(
+        lambda: len(z.peer.received_paths("addpath").get(pfx, [])) == 2,
+        4,
+        f"{z.peer.name} holding two paths",
+    )
+    assert sorted(r["med"] for r in z.peer.received_paths("addpath")[pfx]) == [10, 20]
