@@ -61,7 +61,7 @@ def test_show_commands(daemon):
     # Human output is an aligned table.
     r = d.ze("show", "peers")
     assert r.returncode == 0
-    assert ["a", "-", "127.0.0.2", "65002", "65000", "-", "90", "ipv4/unicast", "active"] in [
+    assert ["a", "-", "127.0.0.2", "65002", "65000", "-", "90", "ipv4/unicast", "active", "-", "-", "-"] in [
         line.split() for line in r.stdout.splitlines()
     ]
 

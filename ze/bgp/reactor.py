@@ -57,7 +57,8 @@ from ze.bgp.fsm import (
 from ze.bgp.io.listener import Listener
 from ze.bgp.io.transport import FLUSHING, Connection, connect
 from ze.bgp.negotiation import LocalConfig
-from ze.bgp.ribin import AdjRibIn, discard_body, withdraw_body
+from ze.bgp.ribin import MP_UNREACH as MP_UNREACH_CODE
+from ze.bgp.ribin import AdjRibIn, discard_body, families_in, withdraw_body
 from ze.bgp.wire.codecs import core
 from ze.bgp.wire.context import EncodingContext
 from ze.bgp.wire.update import NlriSection, eor_message
@@ -90,6 +91,11 @@ CEASE_NAMES = {
 }
 
 
+def _is_eor(body: memoryview) -> bool:
+    """An MP_UNREACH End-of-RIB alone (RFC 4724 2): harmless for any family."""
+    return len(body) in (10, 11) and body[0] == 0 and body[1] == 0
+
+
 def _iso(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
@@ -119,6 +125,7 @@ class PeerSettings:
     max_prefix: dict[Family, MaxPrefix] = field(default_factory=dict)
     announce: tuple[str, ...] = ()
     adj_rib_in: bool = False  # keep the received prefixes (exact counts, `routes received`)
+    unnegotiated_family: str = "error"  # routes of a family not negotiated: "error" (3/9) or "ignore"
     connect_retry: float = 5.0
     idle_hold: float = 1.0  # first restart delay after a session went down; doubles up to idle_hold_max
     idle_hold_max: float = 60.0
@@ -563,7 +570,33 @@ class Session:
             text = "; ".join(r.text for r in v.reasons) or "malformed UPDATE"
             code, subcode, data = v.notification or (3, 0, b"")
             raise WireError(text, v.reasons[0].offset if v.reasons else None, code, subcode, data)
+        if v.action != validate.WITHDRAW:
+            return self._check_families(body, v)
         return v
+
+    def _check_families(self, body: memoryview, v: validate.Verdict) -> validate.Verdict:
+        """Routes of a family the session did not negotiate (RFC 4760 6): an UPDATE error (3/9,
+        optional attribute error) by default; with `unnegotiated-family ignore`, those parts dropped."""
+        fsm = self.fsm
+        if fsm is None or fsm.negotiated is None:
+            return v
+        allowed = fsm.negotiated.families
+        bad = [(code, fam) for code, fam in families_in(body) if fam not in allowed]
+        if not bad or (len(bad) == 1 and bad[0][0] == MP_UNREACH_CODE and _is_eor(body)):
+            return v
+        names = ", ".join(sorted({fam.name for _, fam in bad}))
+        if self.settings.unnegotiated_family != "ignore":
+            raise WireError(f"routes of a family not negotiated: {names}", None, 3, 9, b"")
+        codes = tuple(sorted({code for code, _ in bad if code}))
+        reason = validate.Reason(codes[0] if codes else None, 19, f"family not negotiated, ignored: {names}")
+        if not codes:  # IPv4 unicast in the classic fields: nothing of the UPDATE can be used
+            return validate.Verdict(validate.WITHDRAW, reasons=(reason,))
+        return validate.Verdict(
+            validate.DISCARD,
+            discarded=tuple(set(v.discarded) | set(codes)),
+            duplicates=v.duplicates,
+            reasons=(*v.reasons, reason),
+        )
 
     def _on_refresh(self, link: Link, ev: RouteRefreshReceived) -> None:
         if ev.subtype != 0:

@@ -47,6 +47,7 @@ def settings_from_peer(peer: Any) -> PeerSettings:
         max_prefix=max_prefix,
         announce=tuple(getattr(peer, "announce", ()) or ()),
         adj_rib_in=bool(getattr(peer, "adj_rib_in", False)),
+        unnegotiated_family=getattr(peer, "unnegotiated_family", "error") or "error",
         connect_retry=float(getattr(peer, "connect_retry", 5) or 5),
     )
 

@@ -34,7 +34,61 @@ def cmd_peers(args: argparse.Namespace) -> int:
     data, code = request(args, "ze-api:show-peers")
     if code:
         return code
-    return output.ok(data, args.json, lambda d: print_peers(d["peers"]))
+    return output.ok(data, args.json, lambda d: print_sessions(d["peers"]))
+
+
+def _uptime(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    s = int(seconds)
+    d, s = divmod(s, 86400)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    return f"{d}d{h:02d}h{m:02d}m" if d else f"{h:02d}:{m:02d}:{s:02d}"
+
+
+def print_sessions(peers: list[dict[str, Any]]) -> None:
+    """The configured peers with their live session: state, uptime, prefixes received."""
+    if not peers or "uptime" not in peers[0]:
+        print_peers(peers)
+        return
+    rows = []
+    for p in peers:
+        pre = p.get("prefixes") or {}
+        rows.append(
+            (
+                p["name"],
+                p["group"],
+                p["remote"]["ip"],
+                p["remote"]["as"],
+                p["local-as"],
+                p.get("local-address"),
+                p["hold-time"],
+                " ".join(p["families"]),
+                p.get("state", "configured"),
+                _uptime(p.get("uptime")),
+                sum(f.get("received", 0) for f in pre.values()) if pre else None,
+                (p.get("last-error") or "")[:40] or None,
+            )
+        )
+    output.table(
+        None,
+        (
+            "peer",
+            "group",
+            "remote-ip",
+            "remote-as",
+            "local-as",
+            "local-address",
+            "hold",
+            "families",
+            "state",
+            "uptime",
+            "received",
+            "last-error",
+        ),
+        rows,
+    )
 
 
 def _flatten(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:

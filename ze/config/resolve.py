@@ -43,6 +43,7 @@ class Peer:
     max_prefix: tuple[tuple[str, int, int], ...] = ()  # (family, limit, restart seconds)
     announce: tuple[str, ...] = ()
     adj_rib_in: bool = False
+    unnegotiated_family: str = "error"
 
     @property
     def ibgp(self) -> bool:
@@ -75,6 +76,8 @@ class Peer:
             out["announce"] = list(self.announce)
         if self.adj_rib_in:
             out["adj-rib-in"] = True
+        if self.unnegotiated_family != "error":
+            out["unnegotiated-family"] = self.unnegotiated_family
         return out
 
 
@@ -262,6 +265,7 @@ def resolve(tree: Tree, schema: Schema, source: str = "<config>", text: str = ""
                 ),
                 announce=tuple(eff.get("announce", ())),
                 adj_rib_in=eff.get("adj-rib-in", False),
+                unnegotiated_family=eff.get("unnegotiated-family", "error"),
             )
     env_node = schema.root.child("environment")
     env = _with_defaults(tree.data.get("environment", {}), env_node) if env_node else {}

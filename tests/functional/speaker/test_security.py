@@ -85,3 +85,40 @@ def test_gtsm_in_namespaces(tmp_path, both):
         for r in runs:
             r.stop()
         netns_delete(na, nb)
+
+
+def test_md5_key_changes_at_reload(tmp_path):
+    import signal
+
+    from tests.functional.conftest import wait_for
+
+    net = unique_net()
+    a_ip, b_ip = f"127.{net}.5.1", f"127.{net}.5.2"
+    port = free_port(a_ip, b_ip)
+
+    def texts(pw_a: str, pw_b: str) -> tuple[str, str]:
+        return (
+            conf("a", a_ip, 65001, port, [("b", b_ip, 65002)], peer_extra=f'md5-password "{pw_a}";'),
+            conf("b", b_ip, 65002, port, [("a", a_ip, 65001)], peer_extra=f'md5-password "{pw_b}";'),
+        )
+
+    ta, tb = texts("old-key", "old-key")
+    a = start(tmp_path, "a", ta)
+    b = start(tmp_path, "b", tb)
+    try:
+        established(b, "a")
+        # a alone changes its key: the session restarts (Cease 6) and cannot come back.
+        ta, tb = texts("new-key", "old-key")
+        a.conf.write_text(ta)
+        a.signal(signal.SIGHUP)
+        wait_for(lambda: peer(b, "a")["state"] != "established")
+        never_established(b, "a", 3.0)
+        # b follows: the listening sockets carry the new key and the session is back.
+        ta, tb = texts("new-key", "new-key")
+        b.conf.write_text(tb)
+        b.signal(signal.SIGHUP)
+        established(b, "a")
+        established(a, "b")
+    finally:
+        a.stop()
+        b.stop()

@@ -101,3 +101,96 @@ def test_routes_received_view_and_selectors(pair):
     }
     bad = a.ze("bgp", "update-route", "b", "update text nlri ipv4/unicast add 10.0.0.0/33", "--json")
     assert bad.returncode == 1 and "33" in bad.stdout
+    # Stopping ze says so to its peers (Cease 2 with a shutdown communication).
+    import signal
+
+    a.signal(signal.SIGTERM)
+    assert a.proc.wait(timeout=10) == 0
+    note = wait_for(lambda: peer(b, "a")["last-notification"])
+    assert (note["code"], note["subcode"], note["communication"]) == (6, 2, "ze shutting down")
+
+
+def test_reload_touches_only_changed_peers(tmp_path):
+    import signal
+
+    net = unique_net()
+    a_ip, b_ip, c_ip = f"127.{net}.4.1", f"127.{net}.4.2", f"127.{net}.4.3"
+    port = free_port(a_ip, b_ip, c_ip)
+    a_text = conf("a", a_ip, 65001, port, [("b", b_ip, 65002), ("c", c_ip, 65003)])
+    a = start(tmp_path, "a", a_text)
+    b = start(tmp_path, "b", conf("b", b_ip, 65002, port, [("a", a_ip, 65001)]))
+    c = start(tmp_path, "c", conf("c", c_ip, 65003, port, [("a", a_ip, 65001)]))
+    try:
+        established(a, "b")
+        established(a, "c")
+        # c's hold time changes (Cease 6, restart); b is untouched; d is added.
+        text = a_text.replace(
+            f"peer c {{ remote {{ ip {c_ip}; as 65003; }}",
+            f"peer c {{ remote {{ ip {c_ip}; as 65003; }} hold-time 30;",
+        )
+        a.conf.write_text(text)
+        a.signal(signal.SIGHUP)
+        wait_for(lambda: a.json("show", "status")["status"]["reloads"]["ok"] == 1)
+        note = wait_for(lambda: peer(c, "a")["last-notification"])
+        assert (note["code"], note["subcode"]) == (6, 6)
+        pc = established(a, "c")
+        assert pc["negotiated"]["hold-time"] == 30
+        pb = peer(a, "b")
+        assert pb["established-count"] == 1 and pb["last-notification"] is None
+        # b removed: Cease 3 (peer de-configured) on the wire.
+        a.conf.write_text(
+            conf("a", a_ip, 65001, port, [("c", c_ip, 65003)]).replace(
+                f"peer c {{ remote {{ ip {c_ip}; as 65003; }}",
+                f"peer c {{ remote {{ ip {c_ip}; as 65003; }} hold-time 30;",
+            )
+        )
+        a.signal(signal.SIGHUP)
+        note = wait_for(lambda: peer(b, "a")["last-notification"])
+        assert (note["code"], note["subcode"]) == (6, 3)
+        assert [p["name"] for p in a.json("show", "peers")["peers"]] == ["c"]
+        # c was not touched by the second reload: on its side, two sessions in all (start, Cease 6).
+        assert peer(c, "a")["established-count"] == 2 and peer(a, "c")["state"] == "established"
+    finally:
+        for r in (a, b, c):
+            r.stop()
+
+
+def test_ipv6_session_and_routes(tmp_path):
+    a_ip, b_ip = "::1", "::1"
+    del a_ip, b_ip
+    port_a = free_port("::1")
+    port_b = free_port("::1")
+    # Two daemons on ::1 with different ports: each peer's port is the other's listening port.
+    a_text = (
+        "environment { log { level info; } }\n"
+        f"bgp {{ router-id 10.0.0.1; local-as 65001; listen {{ ip ::1; port {port_a}; }} adj-rib-in true;\n"
+        f"  peer b {{ remote {{ ip ::1; as 65002; }} port {port_b}; family {{ ipv6 unicast; ipv4 unicast; }} }} }}\n"
+    )
+    b_text = (
+        "environment { log { level info; } }\n"
+        f"bgp {{ router-id 10.0.0.2; local-as 65002; listen {{ ip ::1; port {port_b}; }} adj-rib-in true;\n"
+        f"  peer a {{ remote {{ ip ::1; as 65001; }} port {port_a}; passive true; family {{ ipv6 unicast; ipv4 unicast; }} }} }}\n"
+    )
+    a = start(tmp_path, "a", a_text)
+    b = start(tmp_path, "b", b_text)
+    try:
+        pa = established(b, "a")
+        assert sorted(pa["negotiated"]["families"]) == ["ipv4/unicast", "ipv6/unicast"]
+        r = a.json(
+            "bgp",
+            "update-route",
+            "b",
+            "update text origin set igp nhop set self large-community set [65001:1:2] nlri ipv6/unicast add 2001:db8:1::/48 2001:db8:2::/48",
+        )
+        assert r == {"peers-affected": 1, "routes-sent": 2}
+        wait_for(lambda: received(b, "a", "ipv6/unicast") == 2)
+        assert b.json("show", "peer", "a", "routes", "received")["routes-received"]["ipv6/unicast"] == [
+            "2001:db8:1::/48",
+            "2001:db8:2::/48",
+        ]
+        a.json("bgp", "update-route", "b", "update text nlri ipv6/unicast del 2001:db8:1::/48")
+        wait_for(lambda: received(b, "a", "ipv6/unicast") == 1)
+        assert sorted(peer(b, "a")["end-of-rib"]) == ["ipv4/unicast", "ipv6/unicast"]
+    finally:
+        a.stop()
+        b.stop()

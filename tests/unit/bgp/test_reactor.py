@@ -262,3 +262,41 @@ def test_selectors():
         assert names("nothing") == []
 
     asyncio.run(main())
+
+
+V6 = "update text origin set igp as-path set [65002] nhop set 2001:db8::2 nlri ipv6/unicast add 2001:db8:1::/48"
+
+
+def test_unnegotiated_family_is_an_error_by_default():
+    async def main():
+        net = Net()
+        r = make(net, A)
+        s, peer = await raw_session(net, r)
+        peer.send_update(body(V6))
+        await until(lambda: not s.established)
+        notes = [m for t, m in peer.messages if t == MessageType.NOTIFICATION]
+        assert notes[-1][:2] == bytes([3, 9])
+        assert "ipv6/unicast" in s.last_notification["reason"]
+
+    asyncio.run(main())
+
+
+def test_unnegotiated_family_ignored_when_configured():
+    async def main():
+        net = Net()
+        got: list = []
+        r = make(net, A, on_update=lambda s, b, ctx, mid: got.append(bytes(b)))
+        s, peer = await raw_session(net, r, unnegotiated_family="ignore")
+        peer.send_update(body(V6))
+        await until(lambda: len(got) == 1)
+        assert s.established and s.attribute_discard == 1
+        assert "ipv6/unicast" not in s.describe()["prefixes"]
+        # An End-of-RIB of another family is harmless either way.
+        from ze.bgp.wire.update import eor_message
+        from ze.core.family import IPV6_UNICAST
+
+        peer.send(eor_message(IPV6_UNICAST))
+        await until(lambda: len(got) == 2)
+        assert s.established
+
+    asyncio.run(main())
