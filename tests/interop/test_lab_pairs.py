@@ -119,3 +119,23 @@ def test_shutdown_communication_is_logged(pair):
     left.wait_state("shut", timeout=10)
     right.disable("shut", "lab maintenance 42")
     wait_for(lambda: left.shutdown_message("shut") == "lab maintenance 42", 10, f"{left.name} logging it")
+
+
+@pytest.mark.parametrize("receiver", ["bird", "frr", "exabgp"])
+def test_addpath_receivers_hold_every_path(receiver):
+    """The adapters' ADD-PATH settings work: GoBGP sends two paths of one prefix (path ids 1, 2)
+    and the receiver reports both (what ze's ADD-PATH case will rely on)."""
+    why = missing_facility(adapter("gobgp").binaries + adapter(receiver).binaries)
+    if why:
+        pytest.skip(why)
+    with Lab() as lab:
+        p = lab.peering(0, "ap", addpath=True)  # the receiver connects: GoBGP waits 5-10 s first
+        right = adapter(receiver)(lab, lab.right, [p]).start()
+        left = adapter("gobgp")(lab, lab.left, [p.mirror()]).start()
+        right.wait_state("ap", timeout=30)
+        left.gobgp("policy", "prefix", "add", "ps_ap", "10.80.0.0/24")
+        for pid, med in ((1, 10), (2, 20)):
+            left.gobgp("global", "rib", "-a", "ipv4", "add", "10.80.0.0/24", "identifier", str(pid),
+                       "nexthop", p.remote_ip, "med", str(med))  # fmt: skip
+        wait_for(lambda: len(right.received_paths("ap").get("10.80.0.0/24", [])) == 2, 10, "two paths")
+        assert sorted(r["med"] for r in right.received_paths("ap")["10.80.0.0/24"]) == [10, 20]
