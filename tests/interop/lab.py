@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -353,3 +354,58 @@ class Lab:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# After a hard kill: namespaces of runs that are gone
+# ---------------------------------------------------------------------------------------------
+_STALE = re.compile(r"^zi(\d+)x\d+[ab]$")
+
+
+def cleanup_stale() -> list[str]:
+    """Delete the lab namespaces of runs whose process is gone (zi<pid>x<n>a|b), after stopping,
+    by PID, every process still inside them. Returns the namespaces deleted."""
+    gone = []
+    for line in sh("ip", "netns", "list", check=False).splitlines():
+        ns = line.split()[0] if line.split() else ""
+        m = _STALE.match(ns)
+        if not m or _alive(int(m.group(1))):
+            continue
+        try:
+            inode = os.stat(f"/run/netns/{ns}").st_ino
+        except OSError:
+            continue
+        pids = []
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    if os.stat(f"/proc/{d}/ns/net").st_ino == inode:
+                        pids.append(int(d))
+                except OSError:
+                    pass
+        for pid in pids:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                if not _alive(pid):
+                    break
+                try:
+                    os.kill(pid, sig)
+                except OSError:
+                    break
+                deadline = time.monotonic() + 3
+                while _alive(pid) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+        sh("ip", "netns", "del", ns, check=False)
+        gone.append(ns)
+    for d in Path(tempfile.gettempdir()).glob("ze-interop-zi*x*-*"):
+        m = re.match(r"ze-interop-zi(\d+)x", d.name)
+        if m and not _alive(int(m.group(1))) and not os.environ.get("ZE_INTEROP_KEEP"):
+            shutil.rmtree(d, ignore_errors=True)
+    return gone
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["--cleanup"]:
+        sys.exit("usage: python -m tests.interop.lab --cleanup")
+    print("\n".join(cleanup_stale()) or "nothing to clean")
