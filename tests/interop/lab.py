@@ -228,7 +228,7 @@ class Lab:
 
     def __post_init__(self) -> None:
         if not self.tag:
-            self.tag = f"zi{os.getpid() % 100000}x{next(_COUNTER)}"
+            self.tag = f"zi{os.getpid()}x{next(_COUNTER)}"  # <= 13 chars: interface names too
         self.left, self.right = f"{self.tag}a", f"{self.tag}b"
         self.left_if, self.right_if = f"{self.tag}l", f"{self.tag}r"
         self.dir = Path(tempfile.mkdtemp(prefix=f"ze-interop-{self.tag}-"))

@@ -169,6 +169,9 @@ def test_admin_stop_sends_a_shutdown_communication(zelab: ZeLab) -> None:
             lambda: z.peer.shutdown_message("shut") == text, 10, f"{z.peer.name} logging the communication"
         )
         assert z.ze.state("shut") != "established"
+        sent = z.ze.show("shut").get("last-notification") or {}
+        assert (sent.get("direction"), sent.get("code"), sent.get("subcode")) == ("sent", 6, 2), sent
+        assert sent.get("communication") == text  # `ze show peer` shows what was sent
     finally:
         z.ze.enable("shut")
     _up(z, "shut")
