@@ -41,10 +41,7 @@ def run_one(harness: Path, dut: str, n: int, args: argparse.Namespace) -> dict:
         str(harness / "bench_ingest.py"),
         "--dut",
         dut,
-        "-n",
-        str(n),
-        "--per-update",
-        str(args.per_update),
+        *(["--mrt", args.mrt] if args.mrt else ["-n", str(n), "--per-update", str(args.per_update)]),
         "--repeat",
         str(args.repeat),
         "--timeout",
@@ -69,6 +66,10 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--harness", default=str(DEFAULT_HARNESS), help="the shared bench folder")
+    ap.add_argument("--mrt", default=None, help="replay a recorded session instead (harness --mrt FILE)")
+    ap.add_argument(
+        "--adj-rib-in", action="store_true", help="ze keeps the received prefixes (adj-rib-in true)"
+    )
     args = ap.parse_args()
     harness = Path(args.harness)
     if not (harness / "bench_ingest.py").exists():
@@ -79,7 +80,11 @@ def main() -> int:
     if os.geteuid() != 0:
         print("bench/ingest.py: needs root (network namespaces)", file=sys.stderr)
         return 1
+    if args.adj_rib_in:
+        os.environ["ZE_BENCH_ADJ_RIB_IN"] = "1"
     sizes = args.n or [100_000, 1_000_000]
+    if args.mrt:
+        sizes = [0]  # the recording decides the count (the harness computes it)
     duts = [d for d in args.duts.split(",") if INSTALLED.get(d, lambda: False)()]
     results: list[dict] = []
     for n in sizes:

@@ -4,6 +4,7 @@
     ZE_COUNT_CMD="PYTHON bench/ze_dut.py count {socket}"        {"ipv4": N, "ipv6": M} from the sender
 
 The count is the speaker's received-prefix count for the peer named "sender" (`ze show peer`).
+ZE_BENCH_ADJ_RIB_IN=1 makes ze keep the received prefixes (adj-rib-in) instead of only counting.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def translate(conf: dict, socket_path: str) -> str:
         peers.append(
             f"    peer {p['name']} {{ remote {{ ip {p['address']}; as {p['remote_as']}; }}"
             f" passive {'true' if p.get('passive') else 'false'}; hold-time {p.get('hold_time', 90)};"
-            f" family {{ {fam} }} }}"
+            f" family {{ {fam} }}{' adj-rib-in true;' if os.environ.get('ZE_BENCH_ADJ_RIB_IN') else ''} }}"
         )
     return (
         f"environment {{ log {{ level warning; }} api {{ socket {socket_path}; }} }}\n"
