@@ -235,6 +235,7 @@ class Lab:
         os.chmod(self.dir, 0o755)
         self._made: list[str] = []
         self._closed = False
+        self.started = time.monotonic()
         atexit.register(self.close)
         try:
             self._build()
@@ -288,6 +289,10 @@ class Lab:
         return Peering(
             name=name, local_ip=right_ip, remote_ip=left_ip, local_as=right_as, remote_as=left_as, **kw
         )
+
+    def age(self) -> float:
+        """Seconds since the lab was built (a negative check need not wait once this is long)."""
+        return time.monotonic() - self.started
 
     def ns(self, ns: str, *cmd: str, check: bool = True, timeout: float = 30) -> str:
         return sh("ip", "netns", "exec", ns, *cmd, check=check, timeout=timeout)

@@ -132,8 +132,8 @@ def test_md5_right_password_establishes(zelab: ZeLab) -> None:
 def test_md5_wrong_password_does_not(zelab: ZeLab) -> None:
     z = zelab
     _up(z, "md5")  # same daemons, same moment: the right key works
-    with pytest.raises(TimeoutError):
-        z.peer.wait_state("md5bad", timeout=3)
+    with pytest.raises(TimeoutError):  # not up 5 s after both sides started (the right key: < 1 s)
+        z.peer.wait_state("md5bad", timeout=max(0.5, 5 - z.lab.age()))
     assert z.ze.state("md5bad") != "established"
 
 
@@ -188,6 +188,8 @@ def test_addpath(zelab: ZeLab) -> None:
     if not z.peer.addpath:
         pytest.skip(f"{z.peer.name} has no ADD-PATH")
     _up(z, "addpath")
+    negotiated = z.ze.show("addpath").get("negotiated") or {}
+    assert "ipv4/unicast" in negotiated.get("add-path", {}).get("send", []), negotiated.get("add-path")
     pfx = "10.70.0.0/24"
     for pid, med in ((1, 10), (2, 20)):
         z.ze.update_route(
