@@ -36,6 +36,10 @@ def scenarios(lab: Lab) -> dict[str, Peering]:
         "md5bad": {"md5": MD5, "passive": True},
         "gtsm": {"ttl_security": 1, "passive": True},
         "gtsmp": {"ttl_security": 1},
+        "md5v6": {"md5": MD5, "passive": True, "afi": "ipv6"},
+        # ze passive: ExaBGP sets no hop limit on the sockets it accepts (its SYN-ACK leaves with
+        # 64, which ze's IPV6_MINHOPCOUNT 255 drops), so over IPv6 it can only be the active side
+        "gtsm6": {"ttl_security": 1, "afi": "ipv6"},
         "addpath": {"addpath": True, "passive": True},
         "rr": {"passive": True},
         "shut": {"passive": True},
@@ -125,8 +129,9 @@ def test_routes_both_ways_then_withdrawn(zelab: ZeLab, name: str) -> None:
     wait_for(lambda: z.ze.held_prefixes(name) == sorted(want_ze), 5, "ze's Adj-RIB-In after the withdrawal")
 
 
-def test_md5_right_password_establishes(zelab: ZeLab) -> None:
-    _up(zelab, "md5")
+@pytest.mark.parametrize("name", ["md5", "md5v6"])
+def test_md5_right_password_establishes(zelab: ZeLab, name: str) -> None:
+    _up(zelab, name)
 
 
 def test_md5_wrong_password_does_not(zelab: ZeLab) -> None:
@@ -137,9 +142,9 @@ def test_md5_wrong_password_does_not(zelab: ZeLab) -> None:
     assert z.ze.state("md5bad") != "established"
 
 
-@pytest.mark.parametrize("name", ["gtsm", "gtsmp"])
+@pytest.mark.parametrize("name", ["gtsm", "gtsmp", "gtsm6"])
 def test_gtsm_one_hop_establishes(zelab: ZeLab, name: str) -> None:
-    """ttl-security 1 on both sides (ze active: gtsm, ze passive: gtsmp), one hop away."""
+    """ttl-security 1 on both sides (ze active: gtsm; ze passive: gtsmp, gtsm6), one hop away."""
     _up(zelab, name)
 
 
