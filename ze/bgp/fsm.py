@@ -407,6 +407,12 @@ class Fsm:
         except WireError as e:
             self._notify(e.code or CEASE, e.subcode, e.data, str(e))
 
+    def update_error(self, now: float, subcode: int, data: bytes, reason: str) -> None:
+        """The reactor found an UPDATE it cannot take (e.g. a family not negotiated): UPDATE
+        Message Error (code 3) with `subcode`, then Idle."""
+        if self._connected and self.state == State.Established:
+            self._notify(3, subcode, data, reason)
+
     def framing_error(self, error: WireError, now: float) -> None:
         """A bad header found by the framer (RFC 4271 6.1): its NOTIFICATION, then Idle."""
         if self._connected:

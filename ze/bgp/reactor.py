@@ -57,8 +57,7 @@ from ze.bgp.fsm import (
 from ze.bgp.io.listener import Listener
 from ze.bgp.io.transport import FLUSHING, Connection, connect
 from ze.bgp.negotiation import LocalConfig
-from ze.bgp.ribin import MP_UNREACH as MP_UNREACH_CODE
-from ze.bgp.ribin import AdjRibIn, discard_body, families_in, withdraw_body
+from ze.bgp.ribin import AdjRibIn, Unnegotiated, discard_body, withdraw_body
 from ze.bgp.wire.codecs import core
 from ze.bgp.wire.context import EncodingContext
 from ze.bgp.wire.update import NlriSection, eor_message
@@ -89,11 +88,6 @@ CEASE_NAMES = {
     9: "hard reset",
     10: "BFD down",
 }
-
-
-def _is_eor(body: memoryview) -> bool:
-    """An MP_UNREACH End-of-RIB alone (RFC 4724 2): harmless for any family."""
-    return len(body) in (10, 11) and body[0] == 0 and body[1] == 0
 
 
 def _iso(t: float) -> str:
@@ -521,7 +515,13 @@ class Session:
         ctx = neg.recv_ctx
         self.updates_received += 1
         try:
-            grown = self.ribin.apply(body, ctx)
+            try:
+                grown = self.ribin.apply(body, ctx, neg.families)
+            except Unnegotiated as e:
+                body = self._unnegotiated(fsm, body, e)
+                if body is None:
+                    return  # the NOTIFICATION (if any) goes out with the pump that called us
+                grown = self.ribin.apply(body, ctx, neg.families)
         except WireError as e:  # validation lets nothing malformed through; this is a bug
             log.error("cannot account for an UPDATE", peer=self.name, error=str(e))
             grown = []
@@ -570,33 +570,21 @@ class Session:
             text = "; ".join(r.text for r in v.reasons) or "malformed UPDATE"
             code, subcode, data = v.notification or (3, 0, b"")
             raise WireError(text, v.reasons[0].offset if v.reasons else None, code, subcode, data)
-        if v.action != validate.WITHDRAW:
-            return self._check_families(body, v)
         return v
 
-    def _check_families(self, body: memoryview, v: validate.Verdict) -> validate.Verdict:
+    def _unnegotiated(self, fsm: Fsm, body: Any, e: Unnegotiated) -> Any:
         """Routes of a family the session did not negotiate (RFC 4760 6): an UPDATE error (3/9,
-        optional attribute error) by default; with `unnegotiated-family ignore`, those parts dropped."""
-        fsm = self.fsm
-        if fsm is None or fsm.negotiated is None:
-            return v
-        allowed = fsm.negotiated.families
-        bad = [(code, fam) for code, fam in families_in(body) if fam not in allowed]
-        if not bad or (len(bad) == 1 and bad[0][0] == MP_UNREACH_CODE and _is_eor(body)):
-            return v
-        names = ", ".join(sorted({fam.name for _, fam in bad}))
+        optional attribute error) by default, None returned; with `unnegotiated-family ignore`, the
+        body without those parts (logged)."""
         if self.settings.unnegotiated_family != "ignore":
-            raise WireError(f"routes of a family not negotiated: {names}", None, 3, 9, b"")
-        codes = tuple(sorted({code for code, _ in bad if code}))
-        reason = validate.Reason(codes[0] if codes else None, 19, f"family not negotiated, ignored: {names}")
-        if not codes:  # IPv4 unicast in the classic fields: nothing of the UPDATE can be used
-            return validate.Verdict(validate.WITHDRAW, reasons=(reason,))
-        return validate.Verdict(
-            validate.DISCARD,
-            discarded=tuple(set(v.discarded) | set(codes)),
-            duplicates=v.duplicates,
-            reasons=(*v.reasons, reason),
-        )
+            fsm.update_error(self.loop.time(), 9, b"", f"routes of a family not negotiated: {e}")
+            return None
+        codes = tuple(sorted({code for code, _ in e.parts if code}))
+        self.attribute_discard += 1
+        log.warning("routes of a family not negotiated: ignored", peer=self.name, families=str(e))
+        if any(code == 0 for code, _ in e.parts):  # IPv4 in the classic fields: nothing usable
+            return None
+        return discard_body(body, codes, ())
 
     def _on_refresh(self, link: Link, ev: RouteRefreshReceived) -> None:
         if ev.subtype != 0:

@@ -119,32 +119,45 @@ class AdjRibIn:
         else:
             c.withdrawn += n
 
-    def apply(self, body: memoryview | bytes, ctx: EncodingContext) -> list[Family]:
-        """Account for one UPDATE body; returns the families that gained prefixes. WireError when
-        an NLRI field is malformed (validation runs before, so this means a bug upstream)."""
-        self.updates += 1
+    def apply(self, body: memoryview | bytes, ctx: EncodingContext, allowed: Any = None) -> list[Family]:
+        """Account for one UPDATE body; returns the families that gained prefixes. `allowed`: the
+        negotiated families; routes of another raise Unnegotiated before anything is counted (an
+        End-of-RIB of any family is fine). WireError when an NLRI field is malformed (validation
+        runs before, so this means a bug upstream)."""
         wlen = _U16.unpack_from(body, 0)[0]
         astart = 4 + wlen
         alen = _U16.unpack_from(body, 2 + wlen)[0]
         aend = astart + alen
+        classic = bool(wlen) or aend < len(body)
+        mp: list[tuple[int, Family, int, int]] = []
+        if alen:
+            for _flags, code, vs, ve in attr_walk(body, astart, aend):
+                if code in (MP_REACH, MP_UNREACH):
+                    afi, safi = _HEAD.unpack_from(body, vs)
+                    mp.append((code, Family(afi, safi), vs, ve))
+        if allowed is not None:
+            bad = [(0, IPV4_UNICAST)] if classic and IPV4_UNICAST not in allowed else []
+            bad += [
+                (code, fam)
+                for code, fam, vs, ve in mp
+                if fam not in allowed and (code == MP_REACH or ve - vs > 3)
+            ]
+            if bad:
+                raise Unnegotiated(bad)
+        self.updates += 1
         grown: list[Family] = []
         if wlen:
             self._walk(IPV4_UNICAST, body, 2, 2 + wlen, ctx, False)
-        if alen:
-            for _flags, code, vs, ve in attr_walk(body, astart, aend):
-                if code == MP_REACH:
-                    afi, safi = _HEAD.unpack_from(body, vs)
-                    fam = Family(afi, safi)
-                    nlri = vs + 4 + body[vs + 3] + 1
-                    if nlri < ve:
-                        self._walk(fam, body, nlri, ve, ctx, True)
-                        grown.append(fam)
-                elif code == MP_UNREACH:
-                    afi, safi = _HEAD.unpack_from(body, vs)
-                    fam = Family(afi, safi)
-                    if ve - vs == 3 and not wlen and aend == len(body) and alen <= 7:
-                        self.eor.add(fam)
-                    self._walk(fam, body, vs + 3, ve, ctx, False)
+        for code, fam, vs, ve in mp:
+            if code == MP_REACH:
+                nlri = vs + 4 + body[vs + 3] + 1
+                if nlri < ve:
+                    self._walk(fam, body, nlri, ve, ctx, True)
+                    grown.append(fam)
+            else:
+                if ve - vs == 3 and not wlen and aend == len(body) and alen <= 7:
+                    self.eor.add(fam)
+                self._walk(fam, body, vs + 3, ve, ctx, False)
         if aend < len(body):
             self._walk(IPV4_UNICAST, body, aend, len(body), ctx, True)
             grown.append(IPV4_UNICAST)
@@ -154,6 +167,14 @@ class AdjRibIn:
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: c.to_dict() for f, c in self.families.items()}
+
+
+class Unnegotiated(Exception):
+    """Routes of families the session did not negotiate: (attribute code or 0, family) pairs."""
+
+    def __init__(self, parts: list[tuple[int, Family]]) -> None:
+        super().__init__(", ".join(sorted({f.name for _, f in parts})))
+        self.parts = parts
 
 
 def families_in(body: memoryview | bytes) -> list[tuple[int, Family]]:

@@ -329,6 +329,13 @@ def _attribute(
         # RFC 7606 2 asks new attributes to use.
         rule = Rule(spec.name, "RFC 7606 2", spec.cls.FLAGS & (OPTIONAL | TRANSITIVE), WITHDRAW, None, None)
     value = view[vstart:vend]
+    # Attributes repeat across UPDATEs (ORIGIN, NEXT_HOP, LOCAL_PREF, MED, ORIGINATOR_ID ...): a short
+    # value already found valid under the same scope and flags needs no second look.
+    key = None
+    if len(value) <= _OK_MAX_VALUE:
+        key = (scope, flags, code, bytes(value))
+        if key in _OK:
+            return
     if rule.drop_when is not None:
         why = rule.drop_when(scope)
         if why:
@@ -360,6 +367,16 @@ def _attribute(
         _malformed(
             rule, code, offset, f"{why} ({rule.rfc})", OPTIONAL_ATTRIBUTE_ERROR, view[start:vend], acc, family
         )
+    elif key is not None:
+        if len(_OK) >= _OK_SIZE:
+            _OK.clear()
+        _OK.add(key)
+
+
+# (scope, flags, code, value) of attributes found valid: bounded, cleared when full.
+_OK: set[tuple] = set()
+_OK_SIZE = 50_000
+_OK_MAX_VALUE = 48
 
 
 def _mp_family(code: int, value: memoryview) -> Family | None:
