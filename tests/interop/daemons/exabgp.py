@@ -201,9 +201,6 @@ neighbor {p.remote_ip} {{
         p = self.peering(p)
         self.command(f"neighbor {p.remote_ip} announce route-refresh {p.afi} unicast")
 
-    def refreshes_received(self, p: Peering | str) -> int | None:
-        return sum(1 for e in self._mine(self.peering(p)) if e.get("type") == "refresh")
-
     def notifications(self, p: Peering | str) -> list[dict]:
         """NOTIFICATIONs received, {"code", "subcode", "data" (hex)}, from the raw packets exabgp
         reports (`receive { packets; }`): 4.2.21 on Python 3 cannot decode a Cease/Administrative
