@@ -168,7 +168,7 @@ def test_admin_stop_sends_a_shutdown_communication(zelab: ZeLab) -> None:
     z = zelab
     _up(z, "shut")
     text = f"ze interop: maintenance with {z.peer.name} (ünïcode ok)"
-    z.ze.disable("shut", text)
+    z.ze.cli("bgp", "peer", "stop", "shut", "--message", text)  # the operator's command
     try:
         wait_for(
             lambda: z.peer.shutdown_message("shut") == text, 10, f"{z.peer.name} logging the communication"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.interop import normalise
 from tests.interop.daemons.base import Daemon
-from tests.interop.lab import Peering, Route, wait_for
+from tests.interop.lab import Peering, Route, sh, wait_for
 from ze.api.client import call
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -69,6 +69,12 @@ class Ze(Daemon):
         if not self.alive():
             raise RuntimeError(f"ze exited: {self.logs()[-3000:]}")
         return call(method, params, path=self.sock, timeout=10)
+
+    def cli(self, *args: str) -> str:
+        """Run the `ze` command line against this daemon's control socket (from the host: the
+        socket is a file; only the BGP sessions live in the namespace)."""
+        ze_bin = Path(sys.executable).with_name("ze")
+        return sh(str(ze_bin), *args, "--socket", self.sock, timeout=20)
 
     def show(self, p: Peering | str) -> dict:
         return self.api("ze-api:show-peer", {"name": self.peering(p).name})["peer"]
