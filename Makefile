@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ZE := $(VENV)/bin/ze
 SAMPLE := examples/update-sample.hex
 
-.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf interop
+.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf bench-ingest interop
 
 bootstrap:
 	@scripts/bootstrap
@@ -32,6 +32,9 @@ bench: bootstrap
 
 bench-io: bootstrap
 	$(PY) bench/io.py
+
+bench-ingest: bootstrap
+	$(PY) bench/ingest.py
 
 bench-bpf: bootstrap
 	$(PY) bench/bpf.py

@@ -24,11 +24,12 @@ bounded slices (one receive buffer per wake-up, see ze.bgp.io.transport), so tim
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import ipaddress
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -591,9 +592,10 @@ class Session:
             return  # BoRR / EoRR from the peer: the rib feature's business
         self.refreshes_received += 1
         log.info("route refresh received", peer=self.name, family=ev.family.name)
-        if self._send_task is not None and not self._send_task.done():
-            self._send_task.cancel()
-        self._send_task = self.loop.create_task(self._send_table(ev.family, eor=False, refresh=True))
+        prev = self._send_task if self._send_task is not None and not self._send_task.done() else None
+        self._send_task = self.loop.create_task(
+            self._send_table(ev.family, eor=False, refresh=True, after=prev)
+        )
 
     def _on_notification(self, link: Link, ev: NotificationSent | NotificationReceived) -> None:
         direction = "sent" if isinstance(ev, NotificationSent) else "received"
@@ -668,15 +670,25 @@ class Session:
         fsm = self.fsm
         return () if fsm is None or fsm.negotiated is None else fsm.negotiated.families
 
-    async def _send_table(self, family: Family | None, eor: bool, refresh: bool = False) -> None:
-        """The Adj-RIB-Out (of one family, or all), then End-of-RIB / EoRR."""
+    async def _send_table(
+        self, family: Family | None, eor: bool, refresh: bool = False, after: asyncio.Task | None = None
+    ) -> None:
+        """The Adj-RIB-Out (of one family, or all), then End-of-RIB / EoRR. `after`: a send still
+        running (the initial table): this one waits for it instead of cutting it short."""
+        if after is not None and not after.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(after)
         fsm = self.fsm
-        if fsm is None or fsm.negotiated is None or self.outgoing is None:
+        if fsm is None or fsm.negotiated is None or self.outgoing is None or not self.established:
             return
         neg = fsm.negotiated
         ctx = neg.send_ctx
         families = neg.families if family is None else (family,)
         enhanced = refresh and neg.enhanced_route_refresh
+
+        def current() -> bool:  # the same session, still up (a flap during a drain starts its own send)
+            return self.fsm is fsm and fsm.state == State.Established
+
         sent = 0
         try:
             if enhanced:
@@ -686,14 +698,19 @@ class Session:
             for key, section in list(self.adjout.snapshot(family)):
                 if section.family not in families:
                     continue
-                for msg in self.outgoing.encode(key[0], [section], ctx):
+                try:
+                    msgs = self.outgoing.encode(key[0], [section], ctx)
+                except ValueError as e:
+                    log.error("cannot encode routes for the peer", peer=self.name, error=str(e))
+                    continue
+                for msg in msgs:
                     if not self._send(msg):
                         return
                 sent += len(section.items)
                 conn = self.links[0].conn if self.links else None
                 if conn is not None and conn.buffered:
                     await conn.drain()
-                if not self.established:
+                if not current():
                     return
             if enhanced:
                 for fam in families:
@@ -702,8 +719,6 @@ class Session:
             if eor:
                 for fam in families:
                     self._send(eor_message(fam))
-        except ValueError as e:
-            log.error("cannot encode routes for the peer", peer=self.name, error=str(e))
         except RuntimeError:
             return  # the session went down meanwhile
         self.routes_sent += sent
@@ -961,9 +976,5 @@ class Reactor:
         for s in self.sessions.values():
             s.stop(communication)
         deadline = self.loop.time() + wait
-        while self.loop.time() < deadline and _pending_writes(self.sessions.values()):
+        while self.loop.time() < deadline and FLUSHING:
             await asyncio.sleep(0.02)
-
-
-def _pending_writes(sessions: Iterable[Session]) -> bool:
-    return bool(FLUSHING)

@@ -177,23 +177,6 @@ class Unnegotiated(Exception):
         self.parts = parts
 
 
-def families_in(body: memoryview | bytes) -> list[tuple[int, Family]]:
-    """(attribute code or 0 for the IPv4 fields, family) of every route-carrying part of a body."""
-    wlen = _U16.unpack_from(body, 0)[0]
-    astart = 4 + wlen
-    alen = _U16.unpack_from(body, 2 + wlen)[0]
-    aend = astart + alen
-    out: list[tuple[int, Family]] = []
-    if wlen or aend < len(body):
-        out.append((0, IPV4_UNICAST))
-    if alen:
-        for _flags, code, vs, ve in attr_walk(body, astart, aend):
-            if code in (MP_REACH, MP_UNREACH) and ve - vs >= 3:
-                afi, safi = _HEAD.unpack_from(body, vs)
-                out.append((code, Family(afi, safi)))
-    return out
-
-
 def _attr(code: int, flags: int, value: bytes | memoryview) -> bytes:
     if len(value) > 255:
         return bytes((flags | EXTENDED_LENGTH, code)) + _U16.pack(len(value)) + bytes(value)
