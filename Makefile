@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ZE := $(VENV)/bin/ze
 SAMPLE := examples/update-sample.hex
 
-.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf bench-rib bench-plugins bench-ingest
+.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf bench-rib bench-plugins bench-ingest interop
 
 bootstrap:
 	@scripts/bootstrap
@@ -23,6 +23,9 @@ arch: bootstrap
 
 test: bootstrap lint
 	$(PY) -m pytest tests
+
+interop: bootstrap
+	$(PY) -m pytest tests/interop -rsx
 
 bench: bootstrap
 	$(PY) bench/wire.py
