@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ZE := $(VENV)/bin/ze
 SAMPLE := examples/update-sample.hex
 
-.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf
+.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf deb test-deb
 
 bootstrap:
 	@scripts/bootstrap
@@ -22,7 +22,7 @@ arch: bootstrap
 	$(PY) -m pytest tests/arch
 
 test: bootstrap lint
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --ignore=tests/packaging
 
 bench: bootstrap
 	$(PY) bench/wire.py
@@ -33,5 +33,13 @@ bench-io: bootstrap
 bench-bpf: bootstrap
 	$(PY) bench/bpf.py
 
+# The Debian package (packaging/): dist/ze_<version>_<arch>.deb, and its tests (build, lintian,
+# install on this machine, service start as user ze, removal).
+deb: bootstrap
+	@packaging/build-deb
+
+test-deb: bootstrap
+	$(PY) -m pytest tests/packaging
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info
