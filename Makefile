@@ -10,9 +10,10 @@ SAMPLE := examples/update-sample.hex
 bootstrap:
 	@scripts/bootstrap
 
+# The live lab (ze/lab): BIRD announces routes to ze over MD5 + GTSM eBGP in network namespaces,
+# a sender sends traffic through ze's namespace; Ctrl-C tears it all down. Needs root.
 run: bootstrap
-	@echo "== ze bgp decode $(SAMPLE)"
-	@$(ZE) bgp decode --json - < $(SAMPLE)
+	@$(ZE) lab run
 
 lint: bootstrap
 	$(VENV)/bin/ruff check ze tests bench
