@@ -109,3 +109,27 @@ def test_view_renders_unknown_shapes_as_tables():
     )  # fmt: skip
     assert re.search(r"│ routes +500 ", out) and re.search(r"│ by-protocol.bgp +500 ", out)
     assert re.search(r"│ main +500 ", out)
+
+
+def test_bpf_block_matches_the_feature_yang(tmp_path):
+    """With ze-bpf.yang loaded (as discovery will), the bpf block is accepted as it is."""
+    from pathlib import Path
+
+    from ze.config.errors import ConfigProblems
+    from ze.config.resolve import load_config
+    from ze.config.schema import load_schema
+
+    schema = load_schema(extra=[Path(__file__).resolve().parents[3] / "ze" / "bpf" / "ze-bpf.yang"])
+
+    def validate(text: str) -> list[tuple[int, str]]:
+        f = tmp_path / "lab.conf"
+        f.write_text(text)
+        try:
+            load_config(f, schema)
+        except ConfigProblems as e:
+            return [(p.loc.line if p.loc else 0, p.message) for p in e.problems]
+        return []
+
+    text, left = lab.ze_config(state(), validate=validate)
+    assert "bpf" not in left, left
+    assert "interface tx0 { mode tc; }" in text and "detach-on-stop true;" in text
