@@ -153,6 +153,15 @@ def test_cli(package):
     assert run("ze", "--version", env={"PATH": CLEAN_PATH}).stdout.strip() == f"ze {__version__}"
     r = run("ze", "config", "validate", "/etc/ze/ze.conf", env={"PATH": CLEAN_PATH})
     assert r.stdout.startswith("/etc/ze/ze.conf: ok")
+    # Package data beyond the code: the lab's templates, the eBPF program source.
+    site = next((VENV / "lib").glob("python3.*/site-packages"))
+    for rel in ("ze/lab/ze-lab.conf.in", "ze/lab/bird.conf.in", "ze/bpf/prog/counter.bpf.c"):
+        assert (site / rel).is_file(), rel
+    r = run("ze", "lab", "status", "--name", "ze-deb-none", check=False, env={"PATH": CLEAN_PATH})
+    assert (r.returncode, r.stderr) == (
+        1,
+        "ze: error: no lab named ze-deb-none is up (ze lab up --name ze-deb-none)\n",
+    )
 
 
 def test_unit_verifies(package):
