@@ -125,6 +125,9 @@ def test_installed_files(package):
     )
     assert Path("/etc/ze/ze.conf").read_text() == (TOP / "packaging" / "etc" / "ze.conf").read_text()
     assert UNIT.read_text() == (TOP / "packaging" / "systemd" / "ze.service").read_text()
+    # What the unit's Documentation= names.
+    assert Path("/usr/share/doc/ze/README.md").read_text() == (TOP / "README.md").read_text()
+    assert Path("/usr/share/man/man1/ze.1.gz").is_file()
     # The venv: Debian's python3, Debian's bcc through one symlink, the C helper compiled.
     assert os.readlink(VENV / "bin" / "python3") == "/usr/bin/python3"
     site = next((VENV / "lib").glob("python3.*/site-packages"))

@@ -357,12 +357,14 @@ def up(
     check_can_run()
     if not 1 <= prefixes <= 2 ** (plen - ROUTE_BASE.prefixlen):
         raise LabError(f"{prefixes} /{plen} prefixes do not fit in {ROUTE_BASE}")
-    if load_state(name) is not None or any(
-        Path(f"/run/netns/{n}").exists() for n in namespaces_of(name).values()
-    ):
+    old = load_state(name)
+    if old is not None and any(alive(p) for p in old.procs):
         raise LabError(
             f"a lab named {name} is already up: `ze lab status --name {name}`, or `ze lab down --name {name}`"
         )
+    if old is not None or leftovers(name):
+        say(f"cleaning what a lab named {name} left behind ({', '.join(leftovers(name))})")
+        down(name)
     d = state_dir(name)
     d.mkdir(parents=True, exist_ok=True)
     d.chmod(0o750)

@@ -132,7 +132,7 @@ def _running(pid: int) -> bool:
         return False
 
 
-def test_up_twice_is_refused_and_down_twice_is_fine(name):
+def test_up_twice_is_refused_down_twice_is_fine_stale_is_cleaned(name):
     args = ("--name", name, "--prefixes", "10", "--pps", "10", "--seconds", "10")
     assert ze("lab", "up", *args).returncode == 0
     r = ze("lab", "up", *args)
@@ -140,6 +140,13 @@ def test_up_twice_is_refused_and_down_twice_is_fine(name):
     assert ze("lab", "down", "--name", name).returncode == 0
     r = ze("lab", "down", "--name", name)
     assert r.returncode == 0 and f"no lab named {name} was up" in r.stderr
+    assert lab.leftovers(name) == []
+    # What a crashed lab left (a namespace, no process) is cleaned by the next up.
+    subprocess.run(["ip", "netns", "add", f"{name}-ze"], check=True)
+    r = ze("lab", "up", *args)
+    assert r.returncode == 0, r.stderr
+    assert f"cleaning what a lab named {name} left behind (namespace {name}-ze)" in r.stderr
+    assert ze("lab", "down", "--name", name).returncode == 0
     assert lab.leftovers(name) == []
 
 
