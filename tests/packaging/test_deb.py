@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -176,6 +177,12 @@ def test_unit_verifies(package):
     caps = {"CAP_NET_ADMIN", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW", "CAP_BPF", "CAP_PERFMON"}
     assert set(u["AmbientCapabilities"][0].split()) == caps
     assert set(u["CapabilityBoundingSet"][0].split()) == caps
+    # systemd's own rating of the sandbox (0 best, 10 worst), read offline from the file.
+    r = run("systemd-analyze", "security", "--offline=yes", str(UNIT), check=False)
+    m = re.search(r"Overall exposure level for ze.service: ([0-9.]+)", r.stdout)
+    assert m, r.stdout[-500:] + r.stderr
+    print(f"\nsystemd-analyze security: exposure {m.group(1)}")
+    assert float(m.group(1)) <= 3.5
 
 
 class Service:
