@@ -23,7 +23,7 @@ arch: bootstrap
 	$(PY) -m pytest tests/arch
 
 test: bootstrap lint
-	$(PY) -m pytest tests --ignore=tests/packaging
+	$(PY) -m pytest tests
 
 bench: bootstrap
 	$(PY) bench/wire.py
@@ -40,7 +40,7 @@ deb: bootstrap
 	@packaging/build-deb
 
 test-deb: bootstrap
-	$(PY) -m pytest tests/packaging
+	ZE_TEST_DEB=1 $(PY) -m pytest tests/packaging
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -4,8 +4,9 @@ capabilities through setpriv, NOTIFY_SOCKET bound here: READY=1), reload it as E
 load the eBPF programs as user ze (no CAP_SYS_ADMIN), then remove and purge it: no process, no
 user, no files left.
 
-`make test-deb` runs this (CI after `make test`). ZE_DEB=path reuses a built package. Needs root
-and Debian's dpkg tools (scripts/bootstrap installs them); the tests run in order, on one install.
+`make test-deb` runs this (CI after `make test`; ZE_TEST_DEB=1, else it skips). ZE_DEB=path
+reuses a built package. Needs root and Debian's dpkg tools (scripts/bootstrap installs them); the
+tests run in order, on one install.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ CLEAN_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
+if os.environ.get("ZE_TEST_DEB") != "1":
+    pytest.skip(
+        "the package tests install it on this machine: run them with make test-deb", allow_module_level=True
+    )
 if os.geteuid() != 0:
     pytest.skip("installing the .deb needs root", allow_module_level=True)
 for tool in ("dpkg-buildpackage", "dh_virtualenv", "lintian", "setpriv", "systemd-analyze"):
