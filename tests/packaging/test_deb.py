@@ -298,6 +298,7 @@ def test_service_starts_reloads_and_loads_bpf(package, tmp_path):
         assert status["reloads"] == {"ok": 0, "failed": 0, "unchanged": 1}
         # bcc as user ze with the unit's capabilities: no CAP_SYS_ADMIN needed.
         pin = "/sys/fs/bpf/ze"
+        assert os.stat(pin).st_uid == svc.pw.pw_uid  # ExecStartPre made it for ze
         r = run(*svc.wrap([str(VENV / "bin" / "python"), "-m", "ze.bpf.loader", "--pin-dir", pin]),
                 env=svc.env(), check=False, timeout=120)  # fmt: skip
         if "kernel headers" in r.stdout or "not importable" in r.stdout:

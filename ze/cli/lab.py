@@ -121,6 +121,12 @@ def _watch(st, interval: float) -> None:
     from ze.lab import view
 
     console = Console()
+    if not console.is_terminal:  # a pipe or a log: one snapshot after another
+        while True:
+            console.print(view.render(view.snapshot(st)))
+            console.print()
+            console.file.flush()
+            time.sleep(max(0.2, interval))
     with Live(view.render(view.snapshot(st)), console=console, refresh_per_second=4, screen=False) as live:
         while True:
             time.sleep(max(0.2, interval))

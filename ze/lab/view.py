@@ -2,9 +2,9 @@
 traffic, and its rendering with rich (refreshed live by `ze lab run`/`make run`).
 
 ze's views come only from ze's control socket: `ze show peers`, `ze show fib` (a FIB summary)
-and `ze show forwarding` (per-peer counters). A method this ze does not have yet is reported as
-exactly that ("not available yet: the running ze has no ze-api:show-fib"), never with made-up
-numbers. Facts from outside ze (the kernel's routes in ze's namespace, BIRD's session, packet
+and `ze show forwarding` (per-peer counters). A command this ze does not answer yet (neither an API
+method nor a plugin's command) is reported as exactly that ("not available yet: no command 'show
+fib'"), never with made-up numbers. Facts from outside ze (the kernel's routes in ze's namespace, BIRD's session, packet
 counts on the lab's links) are labelled with where they come from.
 """
 
@@ -23,14 +23,15 @@ VIEWS = (
     ("ze show fib", "ze-api:show-fib"),
     ("ze show forwarding", "ze-api:show-forwarding"),
 )
+PLUGIN_COMMAND = "ze-api:plugin-command"  # a command by its words, answered by ze or a plugin
 KERNEL_PROTO_BGP = 186
 
 
-def _call(st: lab.State, method: str) -> tuple[Any, str]:
+def _call(st: lab.State, method: str, params: dict | None = None) -> tuple[Any, str]:
     from ze.api.client import RemoteError, Unreachable, call
 
     try:
-        return call(method, None, path=st.socket, timeout=5), ""
+        return call(method, params, path=st.socket, timeout=5), ""
     except Unreachable as e:
         return None, str(e)
     except RemoteError as e:
@@ -38,21 +39,37 @@ def _call(st: lab.State, method: str) -> tuple[Any, str]:
 
 
 def ze_views(st: lab.State) -> dict[str, dict]:
-    """command -> {"method", "data"} or {"method", "unavailable": why} or {"method", "error"}."""
+    """command -> {"method", "data"} or {"method", "unavailable": why} or {"method", "error"}.
+
+    A command is asked through its own API method when ze has one, else as a command by its words
+    (ze-api:plugin-command: a plugin's command such as `show forwarding`); a command neither
+    answers is "not available yet", with the reason."""
     methods, err = _call(st, "ze-api:schema-methods")
     out: dict[str, dict] = {}
     known = {m["name"] for m in methods["methods"]} if methods else set()
     for command, method in VIEWS:
+        words = command.removeprefix("ze ")
         if err:
             out[command] = {"method": method, "error": err}
-        elif method not in known:
+        elif method in known:
+            data, e = _call(st, method)
+            out[command] = {"method": method, "error": e} if e else {"method": method, "data": data}
+        elif PLUGIN_COMMAND in known:
+            data, e = _call(st, PLUGIN_COMMAND, {"command": words})
+            if e.startswith(("unknown-command", "unavailable")):
+                why = e.split(": ", 1)[-1]
+                out[command] = {"method": PLUGIN_COMMAND, "unavailable": f"not available yet: {why}"}
+            elif e:
+                out[command] = {"method": PLUGIN_COMMAND, "error": e}
+            else:
+                result = data.get("result", data) if isinstance(data, dict) else data
+                body = result.get("data", result) if isinstance(result, dict) else result
+                out[command] = {"method": PLUGIN_COMMAND, "data": body}
+        else:
             out[command] = {
                 "method": method,
                 "unavailable": f"not available yet: the running ze has no {method}",
             }
-        else:
-            data, e = _call(st, method)
-            out[command] = {"method": method, "error": e} if e else {"method": method, "data": data}
     return out
 
 

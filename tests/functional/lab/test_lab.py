@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -90,16 +91,24 @@ def test_up_status_down(name):
     views = snap["ze"]
     peers = views["ze show peers"]["data"]["peers"]
     assert [(p["name"], p["remote"]) for p in peers] == [("upstream", {"ip": "192.0.2.2", "as": 65002})]
+    known = json.loads(ze("schema", "methods", "--json", "--socket", st["socket"]).stdout)["data"]["methods"]
+    known = {m["name"] for m in known}
     for command, method in (
         ("ze show fib", "ze-api:show-fib"),
         ("ze show forwarding", "ze-api:show-forwarding"),
     ):
         v = views[command]
-        assert v["method"] == method
-        assert "data" in v or v == {
-            "method": method,
-            "unavailable": f"not available yet: the running ze has no {method}",
-        }
+        if method in known or "data" in v:
+            assert "data" in v, v
+        elif "ze-api:plugin-command" in known:  # asked by its words; no plugin answers it (yet)
+            assert v["method"] == "ze-api:plugin-command" and v["unavailable"].startswith(
+                "not available yet: "
+            ), v
+        else:
+            assert v == {
+                "method": method,
+                "unavailable": f"not available yet: the running ze has no {method}",
+            }
     if peers[0]["state"] == "established":
         assert wait_for(lambda: status(name)["bird"]["state"] == "Established", 30)
 
@@ -158,19 +167,24 @@ def test_run_tears_down_on_ctrl_c(name):
         text=True,
         start_new_session=True,
     )
+    out_lines: list[str] = []
+    reader = threading.Thread(target=lambda: out_lines.extend(p.stdout), daemon=True)
+    reader.start()
     try:
         st = wait_for(lambda: (s := lab.load_state(name)) and s.proc("sender") and s, 60)
         assert st, p.stderr.read() if p.poll() is not None else "no lab state"
         pids = [x.pid for x in st.procs]
-        time.sleep(1.5)  # a refresh or two of the live view
+        # The live view is up once it has drawn ze's peers.
+        assert wait_for(lambda: any("ze show peers" in ln for ln in out_lines), 60), out_lines[-5:]
         os.killpg(p.pid, signal.SIGINT)  # Ctrl-C in the terminal reaches the foreground group
-        out, err = p.communicate(timeout=60)
+        err = p.stderr.read()
+        p.wait(timeout=60)
+        reader.join(10)
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
     assert p.returncode == 0, err
-    assert "ze show peers" in out
     assert "tearing down" in err and "nothing left behind" in err
     assert lab.leftovers(name) == []
     for pid in pids:
