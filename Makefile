@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ZE := $(VENV)/bin/ze
 SAMPLE := examples/update-sample.hex
 
-.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf deb test-deb
+.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf bench-rib bench-plugins deb test-deb
 
 bootstrap:
 	@scripts/bootstrap
@@ -42,5 +42,15 @@ deb: bootstrap
 test-deb: bootstrap
 	ZE_TEST_DEB=1 $(PY) -m pytest tests/packaging
 
+bench-rib: bootstrap
+	$(PY) bench/rib.py
+
+bench-plugins: bootstrap
+	$(PY) bench/plugins.py
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+.PHONY: bench-fib
+bench-fib: bootstrap
+	$(PY) bench/fib.py -n 100000,1000000

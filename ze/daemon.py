@@ -20,6 +20,7 @@ from typing import Any
 
 from ze import __version__
 from ze.api.server import ApiError, ControlServer, Handler
+from ze.bgp.subsystem import BgpSubsystem
 from ze.config.datastore import Datastore
 from ze.config.diff import ConfigDiff, diff
 from ze.config.errors import ConfigProblems
@@ -29,6 +30,8 @@ from ze.core import log as zlog
 from ze.core import sdnotify
 from ze.core.errors import ConfigError
 from ze.hub.bus import Hub
+from ze.hub.discovery import discover, yang_files
+from ze.plugin.host.wiring import DaemonPlugins, PluginStartupError
 
 log = zlog.get_logger("ze.daemon")
 
@@ -65,9 +68,13 @@ class Daemon:
         self.config_path = Path(config_path).absolute()
         self.log_level_override = log_level
         self.socket_override = socket_path
-        self.schema = schema or load_schema()
+        self.features = discover()
+        self.schema = schema or load_schema(extra=yang_files(self.features))
         self.store = Datastore(self.config_path, self.schema)
         self.hub = Hub()
+        self.bgp = BgpSubsystem(self.hub)
+        self.plugins = _make_plugins(self.hub, self.features)
+        self.plugins.host.route_handler = self.bgp.update_route  # plugins' update-route
         self.config: Config | None = None
         self.peers: dict[str, PeerState] = {}
         self.server: ControlServer | None = None
@@ -127,6 +134,11 @@ class Daemon:
             "ze-api:signal-status": self._signal_status,
             "ze-api:config-history": self._config_history,
             "ze-api:config-rollback": self._config_rollback,
+            "ze-api:update-route": self._update_route,
+            "ze-api:peer-stop": self._peer_stop,
+            "ze-api:peer-start": self._peer_start,
+            "ze-api:peer-refresh": self._peer_refresh,
+            **self.plugins.handlers(),
         }
 
     async def run(self) -> int:
@@ -142,6 +154,12 @@ class Daemon:
             (signal.SIGUSR1, self.dump_status),
         ):
             loop.add_signal_handler(sig, fn)
+        try:  # plugins first: they are ready (subscribed) before the first session comes up
+            await self.plugins.start(self.config.section, self._handlers())
+        except PluginStartupError:
+            await self.server.close()
+            raise
+        await self.bgp.start(self.config)
         self.hub.publish("config/applied", {"peers": sorted(self.peers), "initial": True})
         log.info(
             "ze started",
@@ -162,6 +180,8 @@ class Daemon:
                 await reloader
             for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
                 loop.remove_signal_handler(sig)
+            await self.bgp.stop("ze shutting down")
+            await self.plugins.stop()
             await self.server.close()
             for fut in self._waiters:
                 if not fut.done():
@@ -187,10 +207,25 @@ class Daemon:
             await asyncio.sleep(COALESCE)  # requests arriving now fold into this reload
             self._reload_wanted.clear()
             waiters, self._waiters = self._waiters, []
-            result = self.reload()
+            result = await self.reload_verified()
             for fut in waiters:
                 if not fut.done():
                     fut.set_result(result)
+
+    async def reload_verified(self) -> dict[str, Any]:
+        """reload(), with the plugins asked to verify the new config first (one refusal refuses
+        the reload as a whole) and told to apply it after."""
+        try:
+            new = load_config(self.config_path, self.schema)
+        except (FileNotFoundError, ConfigProblems, ConfigError, OSError):
+            return self.reload()  # reports the error as usual
+        problems = await self.plugins.verify(new.section)
+        if problems:
+            return self._reload_failed("a plugin rejected the new config", problems)
+        result = self.reload()
+        if result.get("status") == "ok" and self.config is not None:
+            await self.plugins.apply(self.config.section)
+        return result
 
     def reload(self) -> dict[str, Any]:
         """Parse, validate, diff and apply the config file; keep the running one on error."""
@@ -241,6 +276,7 @@ class Daemon:
         for name in d.added:
             self.peers[name] = PeerState(new.peers[name], since=now)
             log.info("peer added", peer=name, remote=new.peers[name].remote_ip)
+        self.bgp.apply(new, d.removed, d.changed, d.added)
         # Keep the config's peer order.
         self.peers = {name: self.peers[name] for name in new.peers}
         old_env = self.config.environment if self.config else None
@@ -272,7 +308,8 @@ class Daemon:
             "uptime": round(time.time() - self.started, 3),
             "log-level": self.log_level_override or self.config.environment.log_level,
             "peers": len(self.peers),
-            "peer-states": {name: ps.state for name, ps in self.peers.items()},
+            "peer-states": {name: self._peer(name)["state"] for name in self.peers},
+            "listening": self.bgp.listening(),
             "reloads": dict(self.reloads),
             "last-reload": self.last_reload,
             "api-requests": self.server.requests if self.server else 0,
@@ -285,8 +322,15 @@ class Daemon:
         return st
 
     # --- control API handlers ------------------------------------------------------------
+    def _peer(self, name: str) -> dict[str, Any]:
+        out = self.peers[name].to_dict()
+        live = self.bgp.describe(name)
+        if live is not None:
+            out.update(live)
+        return out
+
     async def _show_peers(self, params: dict) -> Any:
-        return {"peers": [ps.to_dict() for ps in self.peers.values()]}
+        return {"peers": [self._peer(name) for name in self.peers]}
 
     async def _show_peer(self, params: dict) -> Any:
         name = params.get("name")
@@ -299,7 +343,10 @@ class Daemon:
             close = difflib.get_close_matches(name, list(self.peers), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise ApiError("not-found", f"no peer '{name}'{hint}")
-        return {"peer": ps.to_dict()}
+        out = self._peer(name)
+        if params.get("routes"):
+            out["routes-received"] = self.bgp.received(name)
+        return {"peer": out}
 
     async def _show_config(self, params: dict) -> Any:
         assert self.config is not None
@@ -327,6 +374,30 @@ class Daemon:
     async def _signal_status(self, params: dict) -> Any:
         return {"status": self.dump_status()}
 
+    async def _update_route(self, params: dict) -> Any:
+        try:
+            return self.bgp.update_route(params["peer-selector"], params["command"])
+        except ValueError as e:
+            raise ApiError("bad-command", str(e)) from None
+
+    async def _peer_stop(self, params: dict) -> Any:
+        try:
+            return {"peers": self.bgp.peer_stop(params["peer-selector"], params.get("message", ""))}
+        except ValueError as e:
+            raise ApiError("bad-params", str(e)) from None
+
+    async def _peer_start(self, params: dict) -> Any:
+        try:
+            return {"peers": self.bgp.peer_start(params["peer-selector"])}
+        except ValueError as e:
+            raise ApiError("bad-params", str(e)) from None
+
+    async def _peer_refresh(self, params: dict) -> Any:
+        try:
+            return {"peers": self.bgp.peer_refresh(params["peer-selector"], params.get("family"))}
+        except ValueError as e:
+            raise ApiError("bad-params", str(e)) from None
+
     async def _config_history(self, params: dict) -> Any:
         return {"commits": [c.to_dict() for c in self.store.history()]}
 
@@ -352,6 +423,16 @@ class Daemon:
         }
         log.info("rolled back", number=number)
         return {"result": self.last_reload}
+
+
+def _make_plugins(hub: Hub, features: dict) -> DaemonPlugins:
+    """The plugin host with the SDK's in-process Plugin and event renderer."""
+    from ze.plugin.sdk import Plugin
+    from ze.plugin.sdk.render import event_json
+
+    return DaemonPlugins(
+        hub, features, make_plugin=Plugin.in_process, renderer=event_json, error_type=ApiError
+    )
 
 
 def run(config_path: str, log_level: str | None = None, socket_path: str | None = None) -> int:
@@ -387,6 +468,9 @@ def run(config_path: str, log_level: str | None = None, socket_path: str | None 
         try:
             return runner.run(daemon.run())
         except SocketInUse as e:
+            print(f"ze: error: {e}", file=sys.stderr)
+            return 1
+        except PluginStartupError as e:
             print(f"ze: error: {e}", file=sys.stderr)
             return 1
         except PermissionError as e:

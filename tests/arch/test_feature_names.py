@@ -17,3 +17,10 @@ def test_feature_discovery_finds_manifests():
         for d in base.iterdir() if base.is_dir() else ():
             if d.is_dir() and any(d.glob("*.py")):
                 assert (d / "manifest.py").exists(), f"{d} has code but no manifest.py"
+
+
+def test_prose_may_mention_a_feature_code_may_not():
+    text = '"""Docstring: fib-kernel reads this."""\nx = 1  # sysrib feeds it\ny = "sysrib/best"\n'
+    lines = rules.code_only(text)
+    assert "fib-kernel" not in lines[0] and "sysrib" not in lines[1]
+    assert lines[2] == 'y = "sysrib/best"'

@@ -22,7 +22,9 @@ def peers_conf(*peers: tuple[str, int], level: str = "info") -> str:
     )
     return (
         f"environment {{ log {{ level {level}; }} }}\n"
-        f"bgp {{\n    router-id 127.0.0.1;\n    local-as 65000;\n{body}\n}}\n"
+        f"bgp {{\n    router-id 127.0.0.1;\n    local-as 65000;\n"
+        # No listening socket, no connecting out: these daemons hold sessions that stay "active".
+        f"    listen {{ port 0; }}\n    passive true;\n{body}\n}}\n"
     )
 
 

@@ -19,7 +19,8 @@ Contracts, in short (details in ze._native.common and the docstrings):
 - walk_nlri(data, start, end, afi, addpath, base=0) -> list[int]: ipv4 (path_id, length, value)
   triples, ipv6 (path_id, length, hi, lo) quadruples (two u64 halves: no big-int building in the
   loop; value = hi << 64 | lo); path_id 0 without ADD-PATH. Overruns raise WireError UPDATE 3/10
-  with the offset, exactly as ze.bgp.wire.nlri.prefix.walk does.
+  with the offset, exactly as ze.bgp.wire.nlri.prefix.walk does. count_nlri(...) -> int: the same
+  walk and errors, only the number of prefixes (no list built).
 - set_tcp_md5(sock, peer_address, key, prefix_len=None, ifindex=None) and set_gtsm(sock, hops=1)
   raise SocketOptionError (an OSError naming the option, with errno) when the kernel refuses.
 """
@@ -44,6 +45,7 @@ BufferPool = _impl.BufferPool
 read_frames = _impl.read_frames
 feed_frames = _impl.feed_frames
 walk_nlri = _impl.walk_nlri
+count_nlri = _impl.count_nlri
 set_tcp_md5 = _impl.set_tcp_md5
 set_gtsm = _impl.set_gtsm
 
@@ -55,6 +57,7 @@ __all__ = [
     "Buffer",
     "BufferPool",
     "ReadResult",
+    "count_nlri",
     "SocketOptionError",
     "feed_frames",
     "read_frames",

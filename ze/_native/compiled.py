@@ -157,6 +157,20 @@ def walk_nlri(data, start: int, end: int, afi: int, addpath: bool, base: int = 0
     return ffi.unpack(out, n)
 
 
+def count_nlri(data, start: int, end: int, afi: int, addpath: bool, base: int = 0) -> int:
+    """How many prefixes data[start:end] packs: walk_nlri's checks, without building the list."""
+    if start < 0 or end > len(data) or start > end:
+        common.check_region(data, start, end)
+    if start == end:
+        return 0
+    out = _scratch(4 * (end - start))
+    err = _local.err
+    n = lib.zec_walk_nlri(ffi.from_buffer(data), start, end, afi != 1, addpath, out, err)
+    if n < 0:
+        raise common.nlri_error(err.kind, err.offset, err.plen, end, 32 if afi == 1 else 128, base)
+    return n // (3 if afi == 1 else 4)
+
+
 def set_tcp_md5(
     sock, peer_address: str, key: str | bytes, prefix_len: int | None = None, ifindex: int | None = None
 ) -> None:

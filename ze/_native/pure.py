@@ -193,6 +193,11 @@ def feed_frames(buffer: Buffer, data, extended: bool = False) -> ReadResult:
     return ReadResult(frames, DATA if n else AGAIN, n, error)
 
 
+def count_nlri(data, start: int, end: int, afi: int, addpath: bool, base: int = 0) -> int:
+    """How many prefixes data[start:end] packs (walk_nlri's checks and errors)."""
+    return len(walk_nlri(data, start, end, afi, addpath, base)) // (3 if afi == 1 else 4)
+
+
 def walk_nlri(data, start: int, end: int, afi: int, addpath: bool, base: int = 0) -> list[int]:
     """The prefixes packed in data[start:end] as a flat list: ipv4 (afi 1) (path_id, length, value)
     triples; otherwise ipv6 (path_id, length, hi, lo) with the address split in two 64-bit halves.

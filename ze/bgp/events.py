@@ -134,6 +134,7 @@ class PeerInfo:
     router_id: str = ""  # the peer's BGP identifier, dotted quad ("" before OPEN)
     local_address: str = ""
     recv_ctx: EncodingContext | None = None  # how its UPDATEs are encoded (ADD-PATH, ASN4 ...)
+    send_ctx: EncodingContext | None = None  # how UPDATEs to it must be encoded (for Adj-RIB-Out)
 
     @property
     def ibgp(self) -> bool:
@@ -171,7 +172,7 @@ class NextHopSet:
 
 @dataclass(frozen=True, slots=True)
 class BestBatch:
-    """Hub topics "rib/best" (bgp-rib's best paths) and "sysrib/best" (the best across protocols):
+    """Hub topics "rib/best" (the BGP RIB's best paths) and "sysrib/best" (the best across protocols):
     changes of the best route per prefix, in one family. Prefixes are
     ze.bgp.wire.nlri.prefix.Prefix (afi, length, value as an int)."""
 

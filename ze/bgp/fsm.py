@@ -383,6 +383,35 @@ class Fsm:
             return
         self._in = buf if pos == 0 else bytes(view[pos:])
 
+    @property
+    def extended(self) -> bool:
+        """Extended messages (RFC 8654) negotiated: framing allows 65535-byte UPDATEs."""
+        return self._extended
+
+    def receive_message(self, msg: memoryview, mtype: int, now: float) -> None:
+        """One whole message, already framed (marker and length checked, e.g. by the C helper's
+        read_frames): the same handling as receive_data without cutting the stream again."""
+        if not self._connected:
+            return
+        try:
+            handler, legal = DISPATCH[mtype]
+            if self.state not in legal:
+                raise WireError(
+                    f"unexpected {MessageType(mtype).name} in {self.state.name}",
+                    None,
+                    FSM_ERROR,
+                    UNEXPECTED.get(self.state, 0),
+                    bytes([mtype]),
+                )
+            getattr(self, handler)(msg, now)
+        except WireError as e:
+            self._notify(e.code or CEASE, e.subcode, e.data, str(e))
+
+    def framing_error(self, error: WireError, now: float) -> None:
+        """A bad header found by the framer (RFC 4271 6.1): its NOTIFICATION, then Idle."""
+        if self._connected:
+            self._notify(error.code or 1, error.subcode, error.data, str(error))
+
     # -- message handlers (see DISPATCH) ---------------------------------------------------------
 
     def _on_open(self, msg: memoryview, now: float) -> None:

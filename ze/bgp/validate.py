@@ -29,6 +29,7 @@ from ze.bgp.wire.attr.base import EXTENDED_LENGTH, OPTIONAL, TRANSITIVE
 from ze.bgp.wire.attr.walk import walk
 from ze.bgp.wire.codecs import Codecs, core
 from ze.bgp.wire.context import EncodingContext
+from ze.bgp.wire.nlri.prefix import count as prefix_count
 from ze.bgp.wire.notification import Notification
 from ze.core.errors import WireError
 from ze.core.family import AFI, IPV4_UNICAST, SAFI, Family
@@ -248,11 +249,11 @@ def _structure(view: memoryview, scope: _Scope, base: int, acc: _Acc) -> None:
     addpath = scope.ctx.ipv4_addpath
     # RFC 7606 5.3: the IPv4 fields must parse for treat-as-withdraw to be possible at all; when they
     # do not, reset (or disable ipv4/unicast: `family` names it).
-    bad = _prefix_error(view, 2, 2 + wlen, 32, addpath)
+    bad = _ipv4_prefix_error(view, 2, 2 + wlen, addpath)
     if bad is not None:
         acc.family = IPV4_UNICAST
         raise acc.reset(None, base + bad[0], f"withdrawn routes: {bad[1]}", INVALID_NETWORK_FIELD)
-    bad = _prefix_error(view, aend, n, 32, addpath)
+    bad = _ipv4_prefix_error(view, aend, n, addpath)
     if bad is not None:
         acc.family = IPV4_UNICAST
         raise acc.reset(None, base + bad[0], f"NLRI: {bad[1]}", INVALID_NETWORK_FIELD)
@@ -389,6 +390,17 @@ def _malformed(
 # -- NLRI syntax (RFC 7606 5.3) -------------------------------------------------------------------
 
 
+def _ipv4_prefix_error(data: memoryview, start: int, end: int, addpath: bool) -> tuple[int, str] | None:
+    """_prefix_error for IPv4, the common (valid) case walked in C."""
+    if start == end:
+        return None
+    try:
+        prefix_count(data, start, end, 1, addpath)
+        return None
+    except WireError:
+        return _prefix_error(data, start, end, 32, addpath)
+
+
 def _prefix_error(
     data: memoryview, start: int, end: int, width: int, addpath: bool
 ) -> tuple[int, str] | None:
@@ -412,6 +424,11 @@ def _prefix_error(
 def _nlri_error(view: memoryview, start: int, family: Family, scope: _Scope, vbase: int) -> str | None:
     addpath = scope.ctx.has_addpath(family)
     if family.afi in (AFI.IPV4, AFI.IPV6) and family.safi in (SAFI.UNICAST, SAFI.MULTICAST):
+        try:  # the common case, walked in C; the Python walk below only to describe an error
+            prefix_count(view, start, len(view), family.afi, addpath)
+            return None
+        except WireError:
+            pass
         bad = _prefix_error(view, start, len(view), 32 if family.afi == AFI.IPV4 else 128, addpath)
         return None if bad is None else f"{family.name} NLRI at value byte {vbase + bad[0]}: {bad[1]}"
     fspec = scope.codecs.families.get(family)

@@ -5,7 +5,7 @@ from ze.plugin.protocol.manifest import Registration
 PLUGIN = Registration(
     name="bpf-counters",
     description="eBPF forwarding counters: packets and bytes per peer (and per prefix) of the traffic following its routes",
-    entry="ze.bpf.plugin:main",
+    entry="ze.bpf.plugin:run",
     requires=("bcc",),
     config_roots=("bpf",),
     yang=("ze-bpf.yang",),

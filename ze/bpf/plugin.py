@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from ze.bpf import attach as attach_mod
 from ze.bpf import loader
@@ -140,6 +141,61 @@ class Service:
                 "max-rss-kib": self.load_result.max_rss_kib,
             }
         return out
+
+
+async def run(plugin: Any) -> None:
+    """The feature's entry (manifest `entry`): `plugin` is a ze.plugin.sdk.Plugin, in-process or
+    not. The service starts when the config has a `bpf` section (loading runs in a thread: the
+    loader child takes seconds) and follows reloads; `show forwarding` answers from the maps."""
+    import asyncio
+
+    from ze.plugin.sdk import Registration, Reject
+
+    state: dict[str, Service | None] = {"svc": None}
+
+    def _config(sections: dict) -> BpfConfig | None:
+        data = sections.get("bpf")
+        if not data:
+            return None
+        try:
+            return BpfConfig.from_json(data)
+        except (ValueError, KeyError) as e:
+            raise Reject(str(e)) from None
+
+    @plugin.on_verify
+    def verify(sections: dict) -> None:
+        _config(sections)
+
+    @plugin.on_configure
+    async def configure(sections: dict) -> None:
+        cfg = _config(sections)
+        svc = state["svc"]
+        if cfg is None:
+            if svc is not None:
+                await asyncio.to_thread(svc.stop)
+                state["svc"] = None
+            return
+        if svc is None:
+            svc = state["svc"] = Service(cfg)
+            await asyncio.to_thread(svc.start)
+        else:
+            await asyncio.to_thread(svc.reconfigure, cfg)
+
+    @plugin.on_command("show forwarding", "forwarding counters per peer (eBPF)", ["[PEER]"])
+    def show_forwarding(args: list[str]) -> dict:
+        svc = state["svc"]
+        if svc is None:
+            return {"state": "not configured", "reason": "no bpf section in the config"}
+        out = svc.status()
+        if svc.forwarding is not None:
+            out["counters"] = svc.forwarding.show(args[0] if args else None)
+        return out
+
+    try:
+        await plugin.run(Registration(wants_config=["bpf"]))
+    finally:
+        if state["svc"] is not None:
+            state["svc"].stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,6 +58,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _context_flags(e)
     e.set_defaults(func=cmd_encode)
 
+    from ze.cli.speaker import add_commands  # the commands that act on a running daemon
+
+    add_commands(bsub)
+
 
 def _context_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--asn2", action="store_true", help="2-byte AS numbers (no ASN4 capability)")

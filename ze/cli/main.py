@@ -13,7 +13,7 @@ import sys
 from ze import __version__
 
 # Command domains, each a module under ze.cli.
-DOMAINS: tuple[str, ...] = ("bgp", "run", "config", "show", "schema", "signal", "shell", "lab")
+DOMAINS: tuple[str, ...] = ("bgp", "run", "config", "show", "schema", "signal", "shell", "plugin", "lab")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     # `ze CONFIG` is `ze run CONFIG`.
     if argv and not argv[0].startswith("-") and argv[0] not in parser.get_default("commands"):
         argv = ["run", *argv]
+    from ze.cli.plugin import main_show_fallback
+    from ze.cli.show import SHOW_COMMANDS
+
+    argv = main_show_fallback(argv, SHOW_COMMANDS)  # `ze show forwarding`: a plugin's command
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:

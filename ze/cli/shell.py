@@ -87,6 +87,20 @@ class Shell:
         self.as_json = as_json
         self._peers_cache: list[str] | None = None
         self.tree = command_tree(self.peer_names)
+        self.add_plugin_commands()
+
+    def add_plugin_commands(self) -> None:
+        """Commands the running daemon's plugins provide ("show forwarding" ...) join the tree."""
+        try:
+            data = call("ze-api:show-plugins", None, path=self.socket, timeout=5)
+        except Exception:
+            return
+        for c in data["plugins"]["commands"]:
+            if c["plugin"] == "ze":
+                continue
+            level = self.tree
+            for w in c["name"].split():
+                level = level.setdefault(w, Word(f"provided by plugin {c['plugin']}")).children
 
     def peer_names(self) -> list[str]:
         if self._peers_cache is None:
@@ -121,8 +135,10 @@ class Shell:
             print(self.help_text([w for w in words if w not in ("help", "?")]), end="")
             return True
         from ze.cli.main import build_parser
+        from ze.cli.plugin import main_show_fallback
+        from ze.cli.show import SHOW_COMMANDS
 
-        argv = list(words)
+        argv = main_show_fallback(list(words), SHOW_COMMANDS)
         if argv[0] not in self.tree or argv[0] in ("help", "exit", "quit"):
             import difflib
 

@@ -10,6 +10,8 @@ from ze.cli import output
 from ze.cli.config import print_peers
 from ze.cli.remote import add_client_args, request
 
+SHOW_COMMANDS = {"peers", "config", "status", "peer", "plugins"}
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("show", help="show the running daemon's peers, config, status")
@@ -23,8 +25,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         s = ssub.add_parser(name, help=helptext)
         add_client_args(s)
         s.set_defaults(func=func)
+    s = ssub.add_parser("plugins", help="plugins: state, restarts, queue depth and bound, last error")
+    add_client_args(s)
+    s.set_defaults(func=cmd_plugins)
     s = ssub.add_parser("peer", help="one peer with its resolved settings")
     s.add_argument("name")
+    s.add_argument("what", nargs="*", help="'routes received': the prefixes held from it")
     add_client_args(s)
     s.set_defaults(func=cmd_peer)
 
@@ -48,9 +54,24 @@ def _flatten(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def cmd_peer(args: argparse.Namespace) -> int:
-    data, code = request(args, "ze-api:show-peer", {"name": args.name})
+    params: dict[str, Any] = {"name": args.name}
+    what = " ".join(getattr(args, "what", None) or [])
+    if what not in ("", "routes", "routes received"):
+        return output.error(f"show peer NAME {what}: expected 'routes received'", args.json)
+    routes = bool(what)
+    if routes:
+        params["routes"] = True
+    data, code = request(args, "ze-api:show-peer", params)
     if code:
         return code
+    if routes:
+
+        def human(d: dict) -> None:
+            for fam, prefixes in d["routes-received"].items():
+                for p in prefixes:
+                    print(f"{fam} {p}")
+
+        return output.ok({"routes-received": data["peer"].get("routes-received", {})}, args.json, human)
     return output.ok(data, args.json, lambda d: output.keyvalues(f"peer {args.name}", _flatten(d["peer"])))
 
 
@@ -72,3 +93,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         output.keyvalues("ze status", _flatten(st))
 
     return output.ok(data, args.json, human)
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from ze.cli.plugin import cmd_list
+
+    return cmd_list(args)

@@ -39,6 +39,10 @@ class Peer:
     ttl_security: int | None = None
     passive: bool = False
     port: int = 179
+    connect_retry: int = 5
+    max_prefix: tuple[tuple[str, int, int], ...] = ()  # (family, limit, restart seconds)
+    announce: tuple[str, ...] = ()
+    adj_rib_in: bool = False
 
     @property
     def ibgp(self) -> bool:
@@ -48,7 +52,7 @@ class Peer:
         md5 = self.md5_password
         if md5 is not None and not secrets:
             md5 = "********"
-        return {
+        out = {
             "name": self.name,
             "group": self.group,
             "remote": {"ip": self.remote_ip, "as": self.remote_as},
@@ -62,6 +66,16 @@ class Peer:
             "passive": self.passive,
             "port": self.port,
         }
+        # The speaker's settings, shown when set.
+        if self.connect_retry != 5:
+            out["connect-retry"] = self.connect_retry
+        if self.max_prefix:
+            out["max-prefix"] = {f: {"limit": n, "restart": r} for f, n, r in self.max_prefix}
+        if self.announce:
+            out["announce"] = list(self.announce)
+        if self.adj_rib_in:
+            out["adj-rib-in"] = True
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +256,12 @@ def resolve(tree: Tree, schema: Schema, source: str = "<config>", text: str = ""
                 ttl_security=eff.get("ttl-security"),
                 passive=eff["passive"],
                 port=eff["port"],
+                connect_retry=eff.get("connect-retry", 5),
+                max_prefix=tuple(
+                    (fam, v["limit"], v.get("restart", 0)) for fam, v in eff.get("max-prefix", {}).items()
+                ),
+                announce=tuple(eff.get("announce", ())),
+                adj_rib_in=eff.get("adj-rib-in", False),
             )
     env_node = schema.root.child("environment")
     env = _with_defaults(tree.data.get("environment", {}), env_node) if env_node else {}

@@ -122,7 +122,7 @@ def test_yang_module_passes_pyang_strict():
 def test_manifest_imports_no_bcc():
     code = "import sys, ze.bpf.manifest as m; print(m.PLUGIN.name, m.PLUGIN.entry, 'bcc' in sys.modules, 'ze.bpf.syscall' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
-    assert r.stdout.split() == ["bpf-counters", "ze.bpf.plugin:main", "False", "False"], r.stderr
+    assert r.stdout.split() == ["bpf-counters", "ze.bpf.plugin:run", "False", "False"], r.stderr
 
 
 def test_manifest_fields():

@@ -14,9 +14,9 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Registration:
-    name: str  # "bgp-rib", "fib-kernel" ... (the name config uses)
+    name: str  # "my-policy" ... (the name config uses; one word)
     description: str
-    entry: str  # "ze.plugins.rib.plugin:main"
+    entry: str  # "ze.plugins.<folder>.plugin:main"
     rfcs: tuple[str, ...] = ()
     families: tuple[str, ...] = ()  # "ipv4/unicast" ...
     capabilities: tuple[int, ...] = ()  # capability codes it negotiates

@@ -1,0 +1,68 @@
+"""ze as a DUT of the shared bench harness (../shared/bench, duts/ze.py): its two command templates.
+
+    ZE_CMD="PYTHON bench/ze_dut.py run {config} {socket}"       translate ze.json, exec `ze run`
+    ZE_COUNT_CMD="PYTHON bench/ze_dut.py count {socket}"        {"ipv4": N, "ipv6": M} from the sender
+
+The count is the speaker's received-prefix count for the peer named "sender" (`ze show peer`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+FAMILIES = {"ipv4-unicast": "ipv4 unicast", "ipv6-unicast": "ipv6 unicast"}
+
+
+def translate(conf: dict, socket_path: str) -> str:
+    listen = conf.get("listen", [{}])[0]
+    peers = []
+    for p in conf["peers"]:
+        fams: dict[str, list[str]] = {}
+        for f in p.get("families", ["ipv4-unicast"]):
+            afi, safi = FAMILIES[f].split()
+            fams.setdefault(afi, []).append(safi)
+        fam = " ".join(f"{afi} {' '.join(s)};" for afi, s in fams.items())
+        peers.append(
+            f"    peer {p['name']} {{ remote {{ ip {p['address']}; as {p['remote_as']}; }}"
+            f" passive {'true' if p.get('passive') else 'false'}; hold-time {p.get('hold_time', 90)};"
+            f" family {{ {fam} }} }}"
+        )
+    return (
+        f"environment {{ log {{ level warning; }} api {{ socket {socket_path}; }} }}\n"
+        f"bgp {{\n    router-id {conf['router_id']};\n    local-as {conf['local_as']};\n"
+        f"    listen {{ ip {listen.get('address', '::')}; port {listen.get('port', 179)}; }}\n"
+        + "\n".join(peers)
+        + "\n}\n"
+    )
+
+
+def run(config: str, socket_path: str) -> None:
+    conf = json.loads(Path(config).read_text())
+    out = Path(config).with_suffix(".conf")
+    out.write_text(translate(conf, socket_path))
+    os.execv(sys.executable, [sys.executable, "-m", "ze.cli.main", "run", str(out), "--socket", socket_path])
+
+
+def count(socket_path: str) -> None:
+    from ze.api.client import call
+
+    peer = call("ze-api:show-peer", {"name": "sender"}, path=socket_path)["peer"]
+    pre = peer.get("prefixes", {})
+    print(
+        json.dumps(
+            {
+                "ipv4": pre.get("ipv4/unicast", {}).get("received", 0),
+                "ipv6": pre.get("ipv6/unicast", {}).get("received", 0),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "run":
+        run(sys.argv[2], sys.argv[3])
+    else:
+        count(sys.argv[2])

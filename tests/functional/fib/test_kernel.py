@@ -1,0 +1,301 @@
+"""fib-kernel against the real kernel, in a namespace each test creates (see lab.py).
+
+Checked with iproute2 from outside the code under test (`ip -j route show table N proto 186`,
+`ip -j nexthop`) and with a netlink dump for the big counts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+
+from tests.functional.fib.lab import Lab
+from ze.bgp.events import BestBatch, NextHopSet, PeerInfo, PeerStateChanged
+from ze.bgp.wire.nlri.prefix import Prefix
+
+pytestmark = [pytest.mark.root, pytest.mark.slow]
+
+if os.geteuid() != 0:
+    pytest.skip("the fib lab needs root (network namespaces, rtnetlink writes)", allow_module_level=True)
+if shutil.which("ip") is None:
+    pytest.skip("iproute2 (ip) not installed (scripts/bootstrap installs it)", allow_module_level=True)
+
+from ze.fib.kernel import netlink as nl  # noqa: E402
+from ze.fib.kernel import show  # noqa: E402
+from ze.fib.kernel.service import KernelConfig, Service  # noqa: E402
+
+TABLE = 100
+A = NextHopSet("ebgp", (("10.0.1.2", "peer-a", ""),))
+B = NextHopSet("ebgp", (("10.0.2.2", "peer-b", ""),))
+AB = NextHopSet("ebgp", (("10.0.1.2", "peer-a", ""), ("10.0.2.2", "peer-b", "")))
+A6 = NextHopSet("ebgp", (("2001:db8:1::2", "peer-a", ""),))
+LL6 = NextHopSet("ebgp", (("fe80::1:2", "peer-a", "pa0"),))
+
+
+def p4(text: str) -> Prefix:
+    return Prefix.parse(text)
+
+
+def many(n: int, base: int = 16 << 24) -> list[Prefix]:
+    return [Prefix(1, 24, base + (i << 8)) for i in range(n)]
+
+
+def announce(svc: Service, nhs: NextHopSet, *prefixes: Prefix) -> dict:
+    fam = "ipv4/unicast" if prefixes[0].afi == 1 else "ipv6/unicast"
+    return svc.on_best(BestBatch(fam, tuple((p, nhs) for p in prefixes)))
+
+
+def withdraw(svc: Service, *prefixes: Prefix) -> dict:
+    fam = "ipv4/unicast" if prefixes[0].afi == 1 else "ipv6/unicast"
+    return svc.on_best(BestBatch(fam, (), tuple(prefixes)))
+
+
+@pytest.fixture
+def lab():
+    lab = Lab()
+    yield lab
+    lab.close()
+
+
+@pytest.fixture
+def svc(lab):
+    s = Service(KernelConfig(table=TABLE), netns=lab.ns)
+    assert s.start()["state"] == "running", s.reason
+    yield s
+    s.stop()
+
+
+def by_dst(routes: list[dict]) -> dict[str, dict]:
+    return {r["dst"]: r for r in routes}
+
+
+def gateways(route: dict) -> list[tuple[str, str]]:
+    hops = route.get("nexthops") or [route]
+    return sorted((h["gateway"], h["dev"]) for h in hops)
+
+
+def test_routes_appear_with_protocol_186_and_the_next_hop(lab, svc):
+    out = announce(svc, A, p4("10.10.0.0/16"), p4("10.20.0.0/24"))
+    assert out == {"replaced": 2, "deleted": 0, "errors": 0}
+    routes = by_dst(lab.routes(TABLE))
+    assert set(routes) == {"10.10.0.0/16", "10.20.0.0/24"}
+    assert gateways(routes["10.10.0.0/16"]) == [("10.0.1.2", "pa0")]
+    # unfiltered, iproute2 names protocol 186 "bgp"
+    assert {r["protocol"] for r in lab.routes(TABLE, proto=0) if r["dst"].startswith("10.")} <= {"bgp", "186"}
+    nh = lab.nexthops()
+    assert {n.get("protocol") for n in nh} == {"bgp"}
+    assert routes["10.10.0.0/16"]["nhid"] in {n["id"] for n in nh if "group" in n}
+
+
+def test_withdraw_removes_and_unused_nexthops_go(lab, svc):
+    announce(svc, A, p4("10.10.0.0/16"), p4("10.20.0.0/24"))
+    assert withdraw(svc, p4("10.10.0.0/16"))["deleted"] == 1
+    assert set(by_dst(lab.routes(TABLE))) == {"10.20.0.0/24"}
+    withdraw(svc, p4("10.20.0.0/24"))
+    assert lab.routes(TABLE) == []
+    assert lab.nexthops() == []
+    assert withdraw(svc, p4("10.30.0.0/24")) == {"replaced": 0, "deleted": 0, "errors": 0}  # unknown: no-op
+
+
+def test_better_path_replaces(lab, svc):
+    announce(svc, A, p4("10.10.0.0/16"))
+    announce(svc, B, p4("10.10.0.0/16"))
+    (route,) = lab.routes(TABLE)
+    assert gateways(route) == [("10.0.2.2", "pb0")]
+    assert [n["gateway"] for n in lab.nexthops() if "gateway" in n] == ["10.0.2.2"]  # A's object dropped
+
+
+def test_ecmp_is_one_multipath_route(lab, svc):
+    announce(svc, AB, p4("10.10.0.0/16"))
+    (route,) = lab.routes(TABLE)
+    assert gateways(route) == [("10.0.1.2", "pa0"), ("10.0.2.2", "pb0")]
+    groups = [n for n in lab.nexthops() if "group" in n]
+    assert len(groups) == 1 and len(groups[0]["group"]) == 2
+
+
+def test_ipv6_and_link_local_next_hop(lab, svc):
+    announce(svc, A6, p4("2001:db8:100::/48"))
+    announce(svc, LL6, p4("2001:db8:200::/48"))
+    routes = by_dst(lab.routes(TABLE, "-6"))
+    assert gateways(routes["2001:db8:100::/48"]) == [("2001:db8:1::2", "pa0")]
+    assert gateways(routes["2001:db8:200::/48"]) == [("fe80::1:2", "pa0")]
+    withdraw(svc, p4("2001:db8:100::/48"), p4("2001:db8:200::/48"))
+    assert lab.routes(TABLE, "-6") == []
+
+
+def test_main_table_and_metric(lab):
+    s = Service(KernelConfig.from_json({"kernel": {"table": "main", "metric": 50}}), netns=lab.ns)
+    assert s.start()["table"] == 254
+    try:
+        announce(s, A, p4("10.10.0.0/16"))
+        (route,) = lab.routes("main")
+        assert route["dst"] == "10.10.0.0/16" and route["metric"] == 50
+    finally:
+        s.stop()
+
+
+def test_route_deleted_behind_our_back_comes_back(lab, svc):
+    announce(svc, A, p4("10.10.0.0/16"), p4("10.20.0.0/24"))
+    assert svc.poll_monitor() == {"reasserted": 0, "resync": 0}  # our own writes never reach the monitor
+    lab.ip("route", "del", "10.10.0.0/16", "table", str(TABLE))
+    assert "10.10.0.0/16" not in by_dst(lab.routes(TABLE))
+    got = svc.poll_monitor(timeout=2.0)
+    assert got["reasserted"] == 1
+    assert gateways(by_dst(lab.routes(TABLE))["10.10.0.0/16"]) == [("10.0.1.2", "pa0")]
+    # overwritten with another protocol: ours again
+    lab.ip("route", "replace", "10.20.0.0/24", "via", "10.0.2.2", "table", str(TABLE), "proto", "static")
+    assert svc.poll_monitor(timeout=2.0)["reasserted"] == 1
+    assert gateways(by_dst(lab.routes(TABLE))["10.20.0.0/24"]) == [("10.0.1.2", "pa0")]
+    assert svc.status()["reasserted"] == 2
+
+
+def test_monitor_thread_reasserts(lab, svc):
+    import threading
+
+    announce(svc, A, p4("10.10.0.0/16"))
+    stop = threading.Event()
+    t = svc.run_monitor(stop, interval=0.05)
+    try:
+        lab.ip("route", "del", "10.10.0.0/16", "table", str(TABLE))
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and "10.10.0.0/16" not in by_dst(lab.routes(TABLE)):
+            time.sleep(0.05)
+        assert "10.10.0.0/16" in by_dst(lab.routes(TABLE))
+    finally:
+        stop.set()
+        t.join(5)
+
+
+def test_nexthop_deleted_behind_our_back_resyncs(lab, svc):
+    announce(svc, AB, p4("10.10.0.0/16"), p4("10.20.0.0/24"))
+    group = next(n["id"] for n in lab.nexthops() if "group" in n)
+    lab.ip("nexthop", "del", "id", str(group))  # takes our routes with it
+    assert lab.routes(TABLE) == []
+    assert svc.poll_monitor(timeout=2.0)["resync"] == 1
+    assert len(lab.routes(TABLE)) == 2
+    assert svc.status()["resyncs"] == 1
+
+
+def test_resync_repairs_and_removes_strays(lab, svc):
+    announce(svc, A, p4("10.10.0.0/16"), p4("10.20.0.0/24"))
+    for dst in ("10.10.0.0/16", "10.20.0.0/24"):
+        lab.ip("route", "del", dst, "table", str(TABLE))
+    lab.ip("route", "add", "10.99.0.0/16", "via", "10.0.1.2", "table", str(TABLE), "proto", "186")  # not ours
+    assert svc.resync() == {"rewritten": 2, "deleted": 1}
+    assert set(by_dst(lab.routes(TABLE))) == {"10.10.0.0/16", "10.20.0.0/24"}
+
+
+def test_unusable_next_hop_is_pending_and_refused_route_failed_never_fatal(lab, svc):
+    announce(svc, NextHopSet("ebgp", (("203.0.113.9", "peer-x", ""),)), p4("10.10.0.0/16"))
+    # an IPv6 route through an IPv4 next hop object: the kernel refuses it
+    out = announce(svc, A, p4("2001:db8:300::/48"))
+    assert out["errors"] == 1
+    st = svc.status()
+    assert (st["pending"], st["failed"], st["installed"]) == (1, 1, 0)
+    assert sum(st["errors"].values()) >= 1
+    assert show.route(svc, "10.10.0.0/16")["state"] == "pending"
+    assert show.route(svc, "2001:db8:300::/48")["state"] == "failed"
+    # the next hop becomes reachable: retry installs the pending route
+    lab.ip("route", "add", "203.0.113.0/24", "via", "10.0.2.2")
+    svc.retry()
+    assert gateways(by_dst(lab.routes(TABLE))["10.10.0.0/16"]) == [("10.0.2.2", "pb0")]
+    assert svc.status()["pending"] == 0
+
+
+def test_restart_keeps_routes_as_stale_until_confirmed_or_swept(lab):
+    first = Service(KernelConfig(table=TABLE), netns=lab.ns)
+    first.start()
+    announce(first, A, *many(1000))
+    announce(first, A6, p4("2001:db8:100::/48"))
+    first.close()  # like SIGKILL: nothing flushed
+    now = [1000.0]
+    second = Service(KernelConfig(table=TABLE, stale_time=30), netns=lab.ns, clock=lambda: now[0])
+    st = second.start()
+    try:
+        assert st["stale"] == 1001 and st["installed"] == 0
+        assert len(lab.routes(TABLE)) == 1000  # still forwarding
+        # half comes back (re-confirmed), now through B
+        announce(second, B, *many(500))
+        assert second.status()["stale"] == 501
+        assert second.tick(now[0] + 10) is None  # not yet
+        assert len(lab.routes(TABLE)) == 1000
+        assert second.tick(now[0] + 31) == {"swept": 501}
+        routes = by_dst(lab.routes(TABLE))
+        assert len(routes) == 500 and lab.routes(TABLE, "-6") == []
+        assert gateways(routes["16.0.0.0/24"]) == [("10.0.2.2", "pb0")]
+        ids = {n["id"] for n in lab.nexthops()}
+        assert ids == set(second.hops) | set(second.groups)  # the old objects are gone
+    finally:
+        second.stop()
+
+
+def test_flush_on_stop(lab):
+    s = Service(KernelConfig(table=TABLE, flush_on_stop=True), netns=lab.ns)
+    s.start()
+    announce(s, AB, *many(100))
+    s.stop()
+    assert lab.routes(TABLE) == [] and lab.nexthops() == []
+
+
+def test_peer_down_100k_routes_one_nexthop_change(lab, svc):
+    prefixes = many(100_000)
+    only_a = many(100_000, base=48 << 24)
+    announce(svc, AB, *prefixes)
+    announce(svc, A, *only_a)
+    assert nl.count_routes(svc.writer, 1, 186) == 200_000
+    t0 = time.monotonic()
+    out = svc.on_peer_state(PeerStateChanged(PeerInfo("peer-a", "10.0.1.2", 65001, 65000), "down"))
+    took = time.monotonic() - t0
+    print(f"\npeer down: 100k re-pointed + 100k removed in {took * 1000:.1f} ms: {out}")
+    assert out["nexthops-removed"] == 1 and out["groups-repointed"] == 1 and out["groups-removed"] == 1
+    assert out["routes-removed"] == 100_000
+    assert nl.count_routes(svc.writer, 1, 186) == 100_000
+    routes = by_dst(lab.routes(TABLE))
+    assert gateways(routes["16.0.0.0/24"]) == [("10.0.2.2", "pb0")]
+    assert "48.0.0.0/24" not in routes
+    # the rib then says the same: nothing to write
+    assert announce(svc, B, *prefixes[:1000]) == {"replaced": 0, "deleted": 0, "errors": 0}
+    assert withdraw(svc, *only_a[:1000]) == {"replaced": 0, "deleted": 0, "errors": 0}
+
+
+def test_200k_installed_and_removed_without_loss(lab, svc):
+    n = 200_000
+    prefixes = many(n)
+    t0 = time.monotonic()
+    assert announce(svc, AB, *prefixes)["replaced"] == n
+    t1 = time.monotonic()
+    assert nl.count_routes(svc.writer, 1, 186) == n
+    assert svc.status()["installed"] == n
+    t2 = time.monotonic()
+    assert withdraw(svc, *prefixes)["deleted"] == n
+    t3 = time.monotonic()
+    assert nl.count_routes(svc.writer, 1, 186) == 0
+    print(f"\n200k: install {n / (t1 - t0):,.0f} routes/s, remove {n / (t3 - t2):,.0f} routes/s")
+
+
+def test_show_views(lab, svc):
+    announce(svc, AB, p4("10.10.0.0/16"))
+    v = show.summary(svc)
+    assert (v["installed"], v["pending"], v["failed"], v["stale"], v["groups"], v["nexthops"]) == (
+        1,
+        0,
+        0,
+        0,
+        1,
+        2,
+    )
+    text = show.summary_text(v)
+    assert "installed 1  pending 0  failed 0  stale 0" in text
+    r = show.route(svc, "10.10.0.0/16")
+    assert r["state"] == "installed"
+    assert [(h["address"], h["peers"]) for h in r["nexthops"]] == [
+        ("10.0.1.2", ["peer-a"]),
+        ("10.0.2.2", ["peer-b"]),
+    ]
+    assert "next hop 10.0.1.2 peers peer-a" in show.route_text(r)
+    assert show.route(svc, "10.99.0.0/16")["state"] == "absent"
+    rows = show.nexthops(svc)
+    assert len(rows) == 1 and rows[0]["routes"] == 1 and rows[0]["family"] == "ipv4/unicast"
+    assert "10.0.1.2 (peer-a), 10.0.2.2 (peer-b)" in show.nexthops_text(rows)

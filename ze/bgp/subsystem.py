@@ -1,0 +1,191 @@
+"""The BGP subsystem: the reactor on one side, the hub on the other (DESIGN.md L4).
+
+Publishes, per received UPDATE, one `PeerUpdate` on "bgp/update" (a WireUpdate over the body, the
+session's PeerInfo, a per-daemon message id; nothing parsed) and `PeerStateChanged` on "bgp/state"
+when a session comes up or goes down. Builds the reactor's PeerSettings from the resolved config
+(read by attribute: the config package is not imported here), starts the listeners, and applies a
+reload's diff peer by peer (added, removed with Cease 3, changed with Cease 6; the others untouched).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ze.bgp.events import PeerInfo, PeerStateChanged, PeerUpdate
+from ze.bgp.reactor import MaxPrefix, PeerSettings, Reactor, Session
+from ze.bgp.wire.context import EncodingContext
+from ze.bgp.wire.update import WireUpdate
+from ze.core import log as zlog
+from ze.core.family import Family
+from ze.hub.bus import Hub
+
+log = zlog.get_logger("ze.bgp")
+
+DEFAULT_LISTEN = ("::", 179)
+
+
+def settings_from_peer(peer: Any) -> PeerSettings:
+    """PeerSettings from a resolved config peer (ze.config.resolve.Peer, read by attribute)."""
+    max_prefix = {
+        Family.parse(fam): MaxPrefix(int(limit), float(restart))
+        for fam, limit, restart in getattr(peer, "max_prefix", ()) or ()
+    }
+    return PeerSettings(
+        name=peer.name,
+        remote_ip=peer.remote_ip,
+        remote_as=peer.remote_as,
+        local_as=peer.local_as,
+        router_id=peer.router_id,
+        local_address=peer.local_address,
+        hold_time=peer.hold_time,
+        families=tuple(Family.parse(f) for f in peer.families),
+        md5_password=peer.md5_password,
+        ttl_security=peer.ttl_security,
+        passive=peer.passive,
+        port=peer.port,
+        max_prefix=max_prefix,
+        announce=tuple(getattr(peer, "announce", ()) or ()),
+        adj_rib_in=bool(getattr(peer, "adj_rib_in", False)),
+        connect_retry=float(getattr(peer, "connect_retry", 5) or 5),
+    )
+
+
+def listen_addresses(bgp_section: dict[str, Any]) -> list[tuple[str, int]]:
+    """Where to listen: `bgp { listen { ip ADDRESS; port N; } }`; port 0 turns listening off."""
+    listen = bgp_section.get("listen")
+    if listen is None:
+        return [DEFAULT_LISTEN]
+    port = int(listen.get("port", 179))
+    if port == 0:
+        return []
+    return [(listen.get("ip") or "::", port)]
+
+
+def _dotted(rid: int) -> str:
+    return ".".join(str(rid >> s & 0xFF) for s in (24, 16, 8, 0))
+
+
+class BgpSubsystem:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.reactor: Reactor | None = None
+        self.listen: list[tuple[str, int]] = []
+        self.published = 0
+
+    # -- hooks from the reactor -------------------------------------------------------------
+
+    def _peer_info(self, session: Session, neg: Any, local: str) -> PeerInfo:
+        s = session.settings
+        return PeerInfo(
+            name=s.name,
+            address=s.remote_ip,
+            remote_as=neg.peer_asn,
+            local_as=s.local_as,
+            router_id=_dotted(neg.peer_router_id),
+            local_address=local,
+            recv_ctx=neg.recv_ctx,
+        )
+
+    def _on_update(self, session: Session, body: Any, ctx: EncodingContext, msg_id: int) -> None:
+        info = session.info
+        upd = WireUpdate(body, ctx, session.codecs, peer=info, msg_id=msg_id)
+        self.hub.publish("bgp/update", PeerUpdate(info, upd, msg_id, time.monotonic()))
+
+    def _on_state(self, session: Session, state: str, reason: str) -> None:
+        self.hub.publish("bgp/state", PeerStateChanged(session.info, state, reason))
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self, config: Any) -> None:
+        self.reactor = Reactor(on_update=self._on_update, on_state=self._on_state, peer_info=self._peer_info)
+        self._listen(listen_addresses(config.section("bgp")))
+        for peer in config.peers.values():
+            self.reactor.add_peer(settings_from_peer(peer))
+        self.hub.register("bgp", self, owner="bgp")
+
+    def _listen(self, addresses: list[tuple[str, int]]) -> None:
+        assert self.reactor is not None
+        self.reactor.close_listeners()
+        self.listen = addresses
+        for address, port in addresses:
+            try:
+                self.reactor.listen(address, port)
+            except OSError as e:
+                log.error("cannot listen", address=address, port=port, error=e.strerror or str(e))
+
+    def apply(self, config: Any, removed: list[str], changed: list[str], added: list[str]) -> None:
+        """A reload: only the named peers are touched."""
+        r = self.reactor
+        if r is None:
+            return
+        wanted = listen_addresses(config.section("bgp"))
+        if wanted != self.listen:
+            self._listen(wanted)
+        for name in removed:
+            r.remove_peer(name)
+        for name in changed:
+            r.change_peer(settings_from_peer(config.peers[name]))
+        for name in added:
+            r.add_peer(settings_from_peer(config.peers[name]))
+
+    async def stop(self, communication: str = "") -> None:
+        if self.reactor is not None:
+            await self.reactor.stop(communication)
+
+    # -- views and operations (the control API) --------------------------------------------------
+
+    def describe(self, name: str) -> dict[str, Any] | None:
+        if self.reactor is None:
+            return None
+        s = self.reactor.sessions.get(name)
+        return None if s is None else s.describe()
+
+    def listening(self) -> list[dict[str, Any]]:
+        if self.reactor is None:
+            return []
+        return [{"address": lst.address, "port": lst.port} for lst in self.reactor.listeners if lst.sock]
+
+    def update_route(self, selector: str, command: str) -> dict[str, int]:
+        assert self.reactor is not None
+        return self.reactor.update_route(selector, command)
+
+    def peer_stop(self, selector: str, message: str = "") -> list[str]:
+        assert self.reactor is not None
+        sessions = self.reactor.select(selector)
+        for s in sessions:
+            s.stop(message)
+        return [s.name for s in sessions]
+
+    def peer_start(self, selector: str) -> list[str]:
+        assert self.reactor is not None
+        sessions = self.reactor.select(selector)
+        for s in sessions:
+            s.start()
+        return [s.name for s in sessions]
+
+    def peer_refresh(self, selector: str, family: str | None = None) -> dict[str, int]:
+        assert self.reactor is not None
+        fam = Family.parse(family) if family else None
+        return {s.name: s.send_refresh(fam) for s in self.reactor.select(selector)}
+
+    def received(self, name: str, limit: int = 1000) -> dict[str, list[str]]:
+        """The prefixes held from a peer (the plain Adj-RIB-In), at most `limit` per family."""
+        import ipaddress
+
+        from ze.bgp.ribin import key_prefix
+
+        assert self.reactor is not None
+        s = self.reactor.sessions[name]
+        out: dict[str, list[str]] = {}
+        for fam, counts in s.ribin.families.items():
+            if not counts.kept:
+                out[fam.name] = []
+                continue
+            items = []
+            for key in sorted(counts.held)[:limit]:
+                pid, plen, value = key_prefix(key, fam.afi)
+                addr = ipaddress.IPv4Address(value) if fam.afi == 1 else ipaddress.IPv6Address(value)
+                items.append(f"{addr}/{plen}" + (f" path-id {pid}" if pid else ""))
+            out[fam.name] = items
+        return out

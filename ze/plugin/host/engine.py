@@ -1,0 +1,785 @@
+"""The engine side of plugins: start them (in dependency tiers), run the five stages, serve
+their requests, deliver hub events, supervise and restart them.
+
+In-process plugins: the host makes an in-memory line pipe, builds the SDK `Plugin` on the
+plugin end (`make_plugin(name, end)`, handed in by the daemon: the host never imports the
+SDK), resolves the feature's manifest `entry` ("module:attr") and runs
+`await entry(plugin)` as a task. The entry registers its handlers and calls
+`await plugin.run(Registration(...))`. The stages are lines over the pipe; at `ready` the
+plugin has put its event callable in the pipe's `direct` slot and from then on events are
+Python objects (no JSON).
+
+External plugins: see ze.plugin.host.external (spawn, TLS connect-back, auth); once
+authenticated they speak exactly the same lines over TLS.
+
+Events reach a plugin through its own hub queue (ordered, batched, bounded with
+back-pressure); for an external plugin a batch becomes one `deliver-batch` whose events are
+rendered by `renderer(topic, payload, fmt)` once per payload and format (cached), so ten
+plugins asking for "parsed" cost one rendering. A plugin that crashes, hangs (no answer
+within `call_timeout`) or exits is restarted with exponential backoff; its queue keeps its
+events meanwhile (nothing lost) and its subscriptions are replayed when it is ready again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import time
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from ze.core.errors import ZeError
+from ze.core.log import get_logger
+from ze.hub.bus import Hub, QueueSubscription
+from ze.plugin.host.fasthook import FastHook
+from ze.plugin.protocol.line import Message
+from ze.plugin.protocol.manifest import resolve
+from ze.plugin.protocol.mux import ConnectionLost, MemoryEnd, Mux, RemoteError, memory_pipe
+
+log = get_logger("ze.plugin.host")
+
+ENGINE = "ze-plugin-engine"
+CALLBACK = "ze-plugin-callback"
+
+Renderer = Callable[[str, Any, str], Any]
+RouteHandler = Callable[[str, str], Any]  # -> dict, or an awaitable of one
+CommandHandler = Callable[[str, list[str]], Awaitable[Any]]
+SectionsFor = Callable[[list[str]], list[dict[str, Any]]]
+MakePlugin = Callable[[str, MemoryEnd], Any]
+
+
+class PluginStartupError(ZeError):
+    """A required plugin failed to start: start-up stops."""
+
+
+class PluginUnavailable(Exception):
+    """The plugin cannot run here (missing requirements): not retried."""
+
+
+@dataclass
+class PluginSpec:
+    name: str
+    kind: str  # "internal" | "external"
+    required: bool = False
+    run: str = ""  # external: the command line (/bin/sh -c)
+    entry: str = ""  # internal: "module:attr"
+    depends: tuple[str, ...] = ()
+    config_roots: tuple[str, ...] = ()
+    unavailable: str = ""  # why it cannot run here (internal features whose requires are missing)
+
+
+@dataclass
+class PluginHandle:
+    spec: PluginSpec
+    state: str = "configured"
+    stage: int = 0
+    restarts: int = 0
+    last_error: str = ""
+    since: float = field(default_factory=time.time)
+    mux: Mux | None = None
+    declared: dict[str, Any] = field(default_factory=dict)
+    capabilities: list[dict[str, Any]] = field(default_factory=list)
+    subscribe: dict[str, Any] = field(default_factory=dict)
+    patterns: list[str] = field(default_factory=list)  # replayed on restart
+    peers: set[str] = field(default_factory=set)
+    queue: QueueSubscription | None = None
+    direct: Callable[[list[tuple[str, Any]]], Awaitable[None]] | None = None
+    fast_hook: FastHook | None = None
+    pid: int | None = None
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    ended: asyncio.Future | None = None
+    first: asyncio.Future | None = None
+    task: asyncio.Task | None = None
+    stage_evt: dict[int, asyncio.Event] = field(default_factory=dict)
+    kill: Callable[[str], None] | None = None
+    delivered_batches: int = 0
+    output: deque = field(default_factory=lambda: deque(maxlen=20))  # its last stdout/stderr lines
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def lost(self, reason: str) -> None:
+        if self.mux is not None:
+            self.mux.close(reason)
+        if self.ended is not None and not self.ended.done():
+            self.ended.set_result(reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "kind": self.spec.kind,
+            "required": self.spec.required,
+            "state": self.state,
+            "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.since)),
+            "restarts": self.restarts,
+            "last-error": self.last_error,
+            "commands": [c.get("name") for c in self.declared.get("commands", [])],
+            "subscriptions": list(self.patterns),
+            "bridge": "direct" if self.direct is not None else "json",
+        }
+        if self.pid is not None:
+            out["pid"] = self.pid
+        if self.spec.run:
+            out["run"] = self.spec.run
+        q = self.queue
+        if q is not None:
+            out.update({"queue-depth": q.depth, "queue-bound": q.bound, "delivered": q.delivered,
+                        "high-water": q.high_water, "pauses": q.pauses})  # fmt: skip
+        if self.fast_hook is not None:
+            out["fast-hook"] = self.fast_hook.status()
+        return out
+
+
+def tiers(specs: list[PluginSpec]) -> list[list[PluginSpec]]:
+    """Dependency tiers: each plugin after the ones it depends on (unknown deps are ignored,
+    a cycle is an error naming its members)."""
+    by = {s.name: s for s in specs}
+    left = dict(by)
+    done: set[str] = set()
+    out = []
+    while left:
+        tier = [s for s in left.values() if all(d in done or d not in by for d in s.depends)]
+        if not tier:
+            raise PluginStartupError(f"plugins depend on each other in a cycle: {', '.join(sorted(left))}")
+        out.append(tier)
+        for s in tier:
+            done.add(s.name)
+            del left[s.name]
+    return out
+
+
+def _default_renderer(topic: str, payload: Any, fmt: str) -> Any:
+    if isinstance(payload, dict):
+        return payload
+    to_json = getattr(payload, "to_json", None)
+    ns = topic.split("/", 1)[0]
+    return {"type": ns, ns: {"topic": topic, "data": to_json() if callable(to_json) else repr(payload)}}
+
+
+class PluginHost:
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        make_plugin: MakePlugin | None = None,
+        renderer: Renderer | None = None,
+        stage_timeout: float = 10.0,
+        call_timeout: float = 30.0,
+        queue_bound: int | None = None,
+        batch: int = 256,
+        backoff: tuple[float, float] = (0.5, 30.0),
+        hook_timeout: float = 0.05,
+        hook_fail_open: bool = True,
+    ) -> None:
+        self.hub = hub
+        self.make_plugin = make_plugin
+        self.renderer = renderer or _default_renderer
+        self.stage_timeout = stage_timeout
+        self.call_timeout = call_timeout
+        self.queue_bound = queue_bound
+        self.batch = batch
+        self.backoff = backoff
+        self.hook_timeout = hook_timeout
+        self.hook_fail_open = hook_fail_open
+        self.handles: dict[str, PluginHandle] = {}
+        self.commands: dict[str, str] = {}  # command words -> plugin name
+        self.sections_for: SectionsFor = lambda roots: []
+        self.route_handler: RouteHandler | None = None
+        self.builtin: CommandHandler | None = None  # the daemon's own commands ("show peers" ...)
+        self.builtin_names: list[str] = []
+        self.external: Any = None  # ze.plugin.host.external.Listener, made on first need
+        self.stopping = False
+        self._cache: OrderedDict[tuple[int, str], tuple[Any, bytes]] = OrderedDict()
+        self._enc = msgspec.json.Encoder()
+        self.render_hits = 0
+        self.render_misses = 0
+
+    # --- configuration -------------------------------------------------------------------
+    def specs_from_config(
+        self, plugin: dict[str, Any], process: dict[str, Any], features: dict[str, Any]
+    ) -> list[PluginSpec]:
+        """PluginSpecs for `plugin { internal NAME; }` and `process NAME { run; required; }`;
+        `features` is discovery's {name: Feature}. Unknown internal names are a config error."""
+        from ze.plugin.host.external import find_executable
+
+        specs = []
+        for name in plugin.get("internal", []):
+            f = features.get(name)
+            if f is None:
+                import difflib
+
+                close = difflib.get_close_matches(name, list(features), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                known = ", ".join(sorted(features)) or "none"
+                raise PluginStartupError(f"plugin internal {name}: no such feature{hint}; known: {known}")
+            r = f.registration
+            specs.append(PluginSpec(name, "internal", True, entry=r.entry, depends=tuple(r.depends),
+                                    config_roots=tuple(r.config_roots),
+                                    unavailable="; ".join(f.missing)))  # fmt: skip
+        dirs = list(plugin.get("search-dir", []))
+        for name, p in process.items():
+            specs.append(
+                PluginSpec(
+                    name, "external", bool(p.get("required", False)), run=find_executable(p["run"], dirs)
+                )
+            )
+        return specs
+
+    # --- start and stop ------------------------------------------------------------------
+    async def start(self, specs: list[PluginSpec], hub_server: dict[str, Any] | None = None) -> None:
+        """Start every plugin, tier by tier; each tier must be ready (or have failed) before the
+        next starts. A required plugin that fails raises PluginStartupError (after stopping
+        the others); an optional one is logged and retried in the background."""
+        if any(s.kind == "external" for s in specs):
+            await self.listen(hub_server or {})
+        for tier in tiers(specs):
+            firsts = []
+            for spec in tier:
+                h = self._handle(spec)
+                firsts.append((h, h.first))
+            for h, first in firsts:
+                try:
+                    await first
+                except Exception as e:
+                    if h.spec.required and not h.spec.unavailable:
+                        await self.stop()
+                        raise PluginStartupError(f"required plugin {h.name} failed to start: {e}") from None
+                    log.error("plugin failed to start; going on without it", plugin=h.name, error=str(e))
+        for h in self.handles.values():
+            if h.state == "ready" and h.mux is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(h.mux.request(f"{CALLBACK}:post-startup"), self.stage_timeout)
+
+    async def listen(self, server: dict[str, Any]) -> None:
+        if self.external is None:
+            from ze.plugin.host.external import Listener
+
+            self.external = Listener(self, server)
+            await self.external.start()
+
+    def _handle(self, spec: PluginSpec) -> PluginHandle:
+        if spec.name in self.handles:
+            raise PluginStartupError(f"plugin {spec.name} is configured twice")
+        loop = asyncio.get_running_loop()
+        h = PluginHandle(spec)
+        h.first = loop.create_future()
+        self.handles[spec.name] = h
+        h.task = loop.create_task(self._supervise(h), name=f"plugin-{spec.name}")
+        return h
+
+    async def stop(self) -> None:
+        self.stopping = True
+        for h in self.handles.values():
+            if h.mux is not None and h.state == "ready":
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(h.mux.request(f"{CALLBACK}:bye", {"reason": "ze stopping"}), 1.0)
+        for h in self.handles.values():
+            if h.task is not None:
+                h.task.cancel()
+        for h in self.handles.values():
+            if h.task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await h.task
+            if h.queue is not None:
+                self.hub.unsubscribe(h.queue)
+                h.queue = None
+            if h.fast_hook is not None:
+                h.fast_hook.close()
+            h.state = "stopped"
+        if self.external is not None:
+            await self.external.close()
+
+    # --- supervision ---------------------------------------------------------------------
+    async def _supervise(self, h: PluginHandle) -> None:
+        attempt = 0
+        loop = asyncio.get_running_loop()
+        try:
+            while not self.stopping:
+                h.ended = loop.create_future()
+                h.ready.clear()
+                h.direct = None
+                h.stage = 0
+                h.stage_evt = {n: asyncio.Event() for n in (1, 3, 5)}
+                cleanup: Callable[[], Awaitable[None]] | None = None
+                try:
+                    if h.spec.unavailable:
+                        raise PluginUnavailable(h.spec.unavailable)
+                    h.state = "starting"
+                    cleanup = await self._launch(h)
+                    await self._stages(h)
+                    h.state, h.since = "ready", time.time()
+                    attempt = 0
+                    if h.first is not None and not h.first.done():
+                        h.first.set_result(True)
+                    h.ready.set()
+                    log.info("plugin ready", plugin=h.name, kind=h.spec.kind, restarts=h.restarts)
+                    reason = await h.ended
+                except PluginUnavailable as e:
+                    h.state, h.last_error = "unavailable", str(e)
+                    log.warning("plugin unavailable", plugin=h.name, reason=str(e))
+                    if h.first is not None and not h.first.done():
+                        h.first.set_exception(e)
+                    return
+                except (Exception, TimeoutError) as e:
+                    reason = str(e) or type(e).__name__
+                    if isinstance(e, TimeoutError):
+                        reason = f"stage {h.stage} timed out after {self.stage_timeout} s"
+                    if h.output:
+                        reason += f" (its last output: {h.output[-1][:300]})"
+                finally:
+                    h.ready.clear()
+                    h.direct = None
+                    if cleanup is not None:
+                        with contextlib.suppress(Exception):
+                            await cleanup()
+                if self.stopping:
+                    return
+                h.last_error = reason
+                if h.first is not None and not h.first.done():
+                    h.first.set_exception(PluginStartupError(reason))
+                    if h.spec.required:
+                        h.state = "failed"
+                        return
+                attempt += 1
+                h.restarts += 1
+                delay = min(self.backoff[0] * 2 ** (attempt - 1), self.backoff[1])
+                h.state = "restarting"
+                log.error(
+                    "plugin down; restarting", plugin=h.name, reason=reason, delay=delay, restarts=h.restarts
+                )
+                await asyncio.sleep(delay)
+        except asyncio.CancelledError:
+            pass
+
+    async def _launch(self, h: PluginHandle) -> Callable[[], Awaitable[None]]:
+        """Start the plugin and connect its Mux; returns the cleanup to run when it ends."""
+        loop = asyncio.get_running_loop()
+        if h.spec.kind == "external":
+            assert self.external is not None
+            return await self.external.launch(h)
+        if self.make_plugin is None:
+            raise PluginStartupError("in-process plugins need the SDK (make_plugin)")
+        mine, theirs = memory_pipe(loop.call_soon)
+        entry = resolve(h.spec.entry)
+        plugin = self.make_plugin(h.name, theirs)
+        self.connect(h, mine.write)
+        mine.on_data = h.mux.feed  # type: ignore[union-attr]
+        mine.on_close = h.lost
+
+        async def body() -> None:
+            try:
+                await entry(plugin)
+                h.lost("the plugin's entry returned")
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                log.error("in-process plugin crashed", plugin=h.name, error=repr(e))
+                h.lost(f"crashed: {e!r}")
+
+        task = loop.create_task(body(), name=f"plugin-body-{h.name}")
+        h.pid = None
+        h._pipe = mine  # type: ignore[attr-defined]
+
+        def kill(reason: str) -> None:
+            task.cancel()
+            h.lost(reason)
+
+        h.kill = kill
+
+        async def cleanup() -> None:
+            mine.close("ze closed the pipe")
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+        return cleanup
+
+    def connect(self, h: PluginHandle, send: Callable[[bytes], Any]) -> Mux:
+        loop = asyncio.get_running_loop()
+
+        async def handler(msg: Message) -> Any:
+            return await self._handle_request(h, msg)
+
+        h.mux = Mux(send, handler, loop.create_future, loop.create_task)
+        return h.mux
+
+    async def _stages(self, h: PluginHandle) -> None:
+        t = self.stage_timeout
+        assert h.mux is not None and h.ended is not None
+
+        async def until(aw: Awaitable[Any]) -> Any:
+            """aw, unless the plugin ends first."""
+            fut = asyncio.ensure_future(aw)
+            done, _ = await asyncio.wait({fut, h.ended}, timeout=t, return_when=asyncio.FIRST_COMPLETED)
+            if fut in done:
+                return fut.result()
+            fut.cancel()
+            if h.ended in done:
+                raise PluginStartupError(f"ended in stage {h.stage}: {h.ended.result()}")
+            raise TimeoutError
+
+        h.stage = 1
+        await until(h.stage_evt[1].wait())
+        h.stage = 2
+        roots = list(dict.fromkeys([*h.spec.config_roots, *h.declared.get("wants-config", [])]))
+        try:
+            await until(h.mux.request(f"{CALLBACK}:configure", {"sections": self.sections_for(roots)}))
+        except RemoteError as e:
+            raise PluginStartupError(f"rejected its configuration: {e.message}") from None
+        h.stage = 3
+        await until(h.stage_evt[3].wait())
+        h.stage = 4
+        await until(h.mux.request(f"{CALLBACK}:share-registry", {"commands": self.registry()}))
+        h.stage = 5
+        await until(h.stage_evt[5].wait())
+
+    # --- requests from plugins -----------------------------------------------------------
+    async def _handle_request(self, h: PluginHandle, msg: Message) -> Any:
+        verb = msg.verb
+        p = msg.payload if isinstance(msg.payload, dict) else {}
+        module, _, rpc = verb.partition(":")
+        if module != ENGINE:
+            raise RemoteError("unknown-method", f"ze has no method {verb}")
+        if rpc == "declare-registration":
+            self._expect(h, 1, rpc)
+            self._declare(h, p)
+            h.stage_evt[1].set()
+            return None
+        if rpc == "declare-capabilities":
+            self._expect(h, 3, rpc)  # (or 2: configure's ok may still be on its way to _stages)
+            caps = p.get("capabilities", [])
+            for c in caps:
+                if not isinstance(c, dict) or not isinstance(c.get("code"), int):
+                    raise RemoteError("bad-params", f"capability {c!r:.80}: needs an integer code")
+                bytes.fromhex(str(c.get("payload", "")))
+            h.capabilities = list(caps)
+            h.stage_evt[3].set()
+            return None
+        if rpc == "ready":
+            self._expect(h, 5, rpc)  # (or 4, likewise)
+            self._ready(h, p)
+            h.stage_evt[5].set()
+            return None
+        if h.stage < 5:
+            raise RemoteError("not-ready", f"{rpc} before ready")
+        if rpc == "update-route":
+            if self.route_handler is None:
+                raise RemoteError("unavailable", "no BGP speaker to send routes")
+            try:
+                res = self.route_handler(str(p.get("peer-selector", "*")), str(p.get("command", "")))
+                return await res if inspect.isawaitable(res) else res
+            except ValueError as e:  # the text syntax's errors (TextError) and bad selectors
+                raise RemoteError("bad-command", str(e)) from None
+        if rpc == "dispatch-command":
+            return await self.dispatch(str(p.get("command", "")), list(p.get("args") or []))
+        if rpc == "emit-event":
+            return {"delivered": self.emit(p)}
+        if rpc == "subscribe-events":
+            self._subscribe(h, list(p.get("events", [])), p.get("peers"))
+            return {"subscriptions": list(h.patterns)}
+        if rpc == "unsubscribe-events":
+            for ev in p.get("events", []):
+                pat = _topic(ev)
+                if pat in h.patterns:
+                    h.patterns.remove(pat)
+                if h.queue is not None:
+                    h.queue.remove_pattern(pat)
+            return {"subscriptions": list(h.patterns)}
+        raise RemoteError("unknown-method", f"ze has no method {verb}")
+
+    @staticmethod
+    def _expect(h: PluginHandle, stage: int, rpc: str) -> None:
+        # The plugin sends stage N+1 right after answering stage N's callback; both lines may
+        # arrive in one read, before the stage coroutine has seen the answer.
+        if h.stage not in (stage, stage - 1) or (stage == 1 and h.stage != 1):
+            raise RemoteError("out-of-order", f"{rpc} is stage {stage}; the plugin is at stage {h.stage}")
+
+    def _declare(self, h: PluginHandle, p: dict[str, Any]) -> None:
+        cmds = p.get("commands", [])
+        names = []
+        for c in cmds:
+            name = " ".join(str(c.get("name", "")).split()) if isinstance(c, dict) else ""
+            if not name:
+                raise RemoteError("bad-params", f"command {c!r:.80} has no name")
+            owner = self.commands.get(name)
+            if (owner is not None and owner != h.name) or name in self.builtin_names:
+                raise RemoteError(
+                    "duplicate-command", f"command {name!r} is already provided by {owner or 'ze'}"
+                )
+            names.append(name)
+        for name, owner in list(self.commands.items()):
+            if owner == h.name:
+                del self.commands[name]  # a restarted plugin declares afresh
+        for name in names:
+            self.commands[name] = h.name
+        h.declared = dict(p)
+
+    def _ready(self, h: PluginHandle, p: dict[str, Any]) -> None:
+        sub = p.get("subscribe") or {}
+        h.subscribe = dict(sub)
+        fmt = sub.get("format", "parsed")
+        if fmt not in ("parsed", "hex", "full", "summary"):
+            raise RemoteError("bad-params", f"format {fmt!r}: expected parsed, hex, full or summary")
+        pipe = getattr(h, "_pipe", None)
+        if h.spec.kind == "internal" and pipe is not None and pipe.peer is not None:
+            h.direct = pipe.peer.direct
+        # subscriptions are registered with readiness: events from now on reach the plugin;
+        # those of a previous run (still queued) and runtime subscribe-events are kept.
+        self._subscribe(h, list(sub.get("events", [])), sub.get("peers"))
+        hook = p.get("fast-hook")
+        if isinstance(hook, dict) and hook.get("socket"):
+            if h.fast_hook is not None:
+                h.fast_hook.close()
+            h.fast_hook = FastHook(str(hook["socket"]), timeout=self.hook_timeout,
+                                   fail_open=self.hook_fail_open, owner=h.name)  # fmt: skip
+
+    def _subscribe(self, h: PluginHandle, events: list[str], peers: Any) -> None:
+        for ev in events:
+            pat = _topic(ev)
+            if pat not in h.patterns:
+                h.patterns.append(pat)
+        if peers:
+            h.peers = {str(x) for x in peers}
+        if not h.patterns:
+            return
+        if h.queue is None:
+            h.queue = self.hub.subscribe_queue(
+                list(h.patterns), lambda items: self._sink(h, items), owner=f"plugin:{h.name}",
+                bound=self.queue_bound, batch=self.batch,
+            )  # fmt: skip
+        else:
+            for pat in h.patterns:
+                h.queue.add_pattern(pat)
+
+    def emit(self, p: dict[str, Any]) -> int:
+        ns, etype = str(p.get("namespace", "")), str(p.get("event-type", ""))
+        if not ns or not etype or "/" in ns:
+            raise RemoteError("bad-params", "emit-event needs a namespace and an event-type")
+        body: dict[str, Any] = {"message": {"type": etype}}
+        if p.get("direction"):
+            body["message"]["direction"] = p["direction"]
+        if p.get("peer-address"):
+            body["peer"] = {"address": p["peer-address"]}
+        body[etype] = p.get("event")
+        return self.hub.publish(f"{ns}/{etype}", {"type": ns, ns: body})
+
+    # --- events to plugins ---------------------------------------------------------------
+    async def _sink(self, h: PluginHandle, items: list[tuple[str, Any]]) -> None:
+        if h.peers:
+            items = [it for it in items if _peer_matches(it[1], h.peers)]
+            if not items:
+                return
+        while not self.stopping:
+            if not h.ready.is_set():
+                await h.ready.wait()
+                continue
+            if h.direct is not None:
+                await h.direct(items)
+                h.delivered_batches += 1
+                return
+            mux = h.mux
+            assert mux is not None
+            body = self._batch_body(items, h.subscribe.get("format", "parsed"))
+            try:
+                await asyncio.wait_for(mux.request_raw(f"{CALLBACK}:deliver-batch", body), self.call_timeout)
+                h.delivered_batches += 1
+                return
+            except ConnectionLost:
+                h.ready.clear()  # redelivered to the restarted plugin
+            except TimeoutError:
+                h.ready.clear()
+                if h.kill is not None:
+                    h.kill(f"hung: no answer to deliver-batch within {self.call_timeout} s")
+            except RemoteError as e:
+                log.error("plugin refused events", plugin=h.name, events=len(items), error=e.message)
+                h.last_error = f"deliver-batch: {e.message}"
+                return
+
+    def _batch_body(self, items: list[tuple[str, Any]], fmt: str) -> bytes:
+        parts = []
+        cache = self._cache
+        for topic, payload in items:
+            key = (id(payload), fmt)
+            hit = cache.get(key)
+            if hit is not None and hit[0] is payload:
+                self.render_hits += 1
+                parts.append(hit[1])
+                continue
+            self.render_misses += 1
+            try:
+                enc = self._enc.encode(self.renderer(topic, payload, fmt))
+            except Exception as e:  # a payload that cannot render (a malformed UPDATE): say so
+                enc = self._enc.encode({"type": "error", "error": {"topic": topic, "message": str(e)}})
+            cache[key] = (payload, enc)
+            if len(cache) > 8192:
+                cache.popitem(last=False)
+            parts.append(enc)
+        return b'{"events":[' + b",".join(parts) + b"]}"
+
+    # --- commands ------------------------------------------------------------------------
+    def registry(self) -> list[dict[str, str]]:
+        out = [{"name": n, "plugin": "ze"} for n in self.builtin_names]
+        out += [{"name": n, "plugin": p} for n, p in sorted(self.commands.items())]
+        return out
+
+    def command_owner(self, command: str) -> tuple[str | None, str, list[str]]:
+        words = command.split()
+        for n in range(len(words), 0, -1):
+            name = " ".join(words[:n])
+            if name in self.commands:
+                return self.commands[name], name, words[n:]
+        return None, "", words
+
+    async def dispatch(self, command: str, args: list[str] | None = None) -> dict[str, Any]:
+        """Run a command by its words: a plugin's (execute-command) or ze's own (builtin)."""
+        owner, name, rest = self.command_owner(command)
+        if owner is not None:
+            h = self.handles[owner]
+            if not h.ready.is_set() or h.mux is None:
+                raise RemoteError("unavailable", f"plugin {owner} is {h.state}")
+            try:
+                res = await asyncio.wait_for(
+                    h.mux.request(
+                        f"{CALLBACK}:execute-command", {"command": name, "args": [*rest, *(args or [])]}
+                    ),
+                    self.call_timeout,
+                )
+            except TimeoutError:
+                raise RemoteError("timeout", f"plugin {owner} did not answer {name!r}") from None
+            except ConnectionLost as e:
+                raise RemoteError("unavailable", f"plugin {owner}: {e}") from None
+            data = res.get("data") if isinstance(res, dict) else res
+            return {"status": "done", "plugin": owner, "data": data}
+        if self.builtin is not None:
+            try:
+                return {"status": "done", "plugin": "ze", "data": await self.builtin(command, args or [])}
+            except KeyError:
+                pass
+        import difflib
+
+        known = [*self.builtin_names, *self.commands]
+        close = difflib.get_close_matches(command, known, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise RemoteError("unknown-command", f"no command {command!r}{hint}")
+
+    # --- config reload -------------------------------------------------------------------
+    def _wanting(self) -> list[tuple[PluginHandle, list[str]]]:
+        out = []
+        for h in self.handles.values():
+            roots = list(dict.fromkeys([*h.spec.config_roots, *h.declared.get("wants-config", [])]))
+            if roots and h.state == "ready" and h.mux is not None:
+                out.append((h, roots))
+        return out
+
+    async def verify_config(self, sections_for: SectionsFor) -> list[str]:
+        """Ask every ready plugin that wants config to verify the new one; the refusals."""
+        problems = []
+        for h, roots in self._wanting():
+            try:
+                await asyncio.wait_for(
+                    h.mux.request(f"{CALLBACK}:config-verify", {"sections": sections_for(roots)}),  # type: ignore[union-attr]
+                    self.stage_timeout,
+                )
+            except RemoteError as e:
+                problems.append(f"plugin {h.name} rejected the config: {e.message}")
+            except (TimeoutError, ConnectionLost) as e:
+                problems.append(f"plugin {h.name} did not verify the config: {e or 'timeout'}")
+        return problems
+
+    async def apply_config(self, sections_for: SectionsFor) -> list[str]:
+        self.sections_for = sections_for
+        errors = []
+        for h, roots in self._wanting():
+            try:
+                await asyncio.wait_for(
+                    h.mux.request(f"{CALLBACK}:config-apply", {"sections": sections_for(roots)}),  # type: ignore[union-attr]
+                    self.stage_timeout,
+                )
+            except (RemoteError, TimeoutError, ConnectionLost) as e:
+                errors.append(f"plugin {h.name}: config-apply failed: {e}")
+                log.error("plugin config-apply failed", plugin=h.name, error=str(e))
+        return errors
+
+    # --- hooks for the BGP speaker -------------------------------------------------------
+    def open_capabilities(self, peer: str) -> list[tuple[int, bytes]]:
+        """Capabilities plugins asked to put in the OPEN sent to `peer` (name or address)."""
+        out = []
+        for h in self.handles.values():
+            if h.state != "ready":
+                continue
+            for c in h.capabilities:
+                peers = c.get("peers") or []
+                if not peers or peer in peers:
+                    out.append((int(c["code"]), bytes.fromhex(str(c.get("payload", "")))))
+        return out
+
+    async def validate_open(self, peer: dict[str, Any], open_json: dict[str, Any]) -> tuple[bool, str]:
+        """Ask each plugin that wants to validate OPENs; the first refusal wins."""
+        for h in self.handles.values():
+            if h.state != "ready" or h.mux is None or not h.declared.get("wants-validate-open"):
+                continue
+            try:
+                res = await asyncio.wait_for(
+                    h.mux.request(f"{CALLBACK}:validate-open", {"peer": peer, "open": open_json}),
+                    self.stage_timeout,
+                )
+            except (RemoteError, TimeoutError, ConnectionLost) as e:
+                log.error("validate-open failed; accepting", plugin=h.name, error=str(e))
+                continue
+            if isinstance(res, dict) and res.get("accept") is False:
+                return False, f"{h.name}: {res.get('reason', 'refused')}"
+        return True, ""
+
+    async def filter_update(self, peer: dict[str, Any], update: bytes) -> dict[str, Any]:
+        """Run the UPDATE body through every fast hook in start order; a reject stops, a modify
+        passes the new body on. -> {"verdict", "update"?, "reason"?}."""
+        verdict: dict[str, Any] = {"verdict": "accept"}
+        body = update
+        for h in self.handles.values():
+            if h.fast_hook is None or h.state != "ready":
+                continue
+            v = await h.fast_hook.call({"peer": peer, "update": body})
+            if v.get("verdict") == "reject":
+                return v
+            if v.get("verdict") == "modify" and isinstance(v.get("update"), bytes):
+                body = v["update"]
+                verdict = {"verdict": "modify", "update": body}
+            if v.get("reason"):
+                verdict["reason"] = v["reason"]  # e.g. a default verdict: say why
+        return verdict
+
+    @property
+    def has_fast_hooks(self) -> bool:
+        return any(h.fast_hook is not None for h in self.handles.values())
+
+    # --- status --------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        return {
+            "plugins": [h.to_dict() for h in self.handles.values()],
+            "commands": self.registry(),
+            "listener": self.external.status() if self.external is not None else None,
+            "render-cache": {"hits": self.render_hits, "misses": self.render_misses},
+        }
+
+
+def _topic(ev: Any) -> str:
+    """An event name as a hub pattern: "bgp/update", "bgp/" and "*" as is; a bare word is a
+    bgp event ("update" -> "bgp/update")."""
+    ev = str(ev)
+    if ev == "*" or "/" in ev:
+        return ev
+    return f"bgp/{ev}"
+
+
+def _peer_matches(payload: Any, peers: set[str]) -> bool:
+    """A payload about a peer passes when the peer's name or address is in `peers`; others pass."""
+    peer = getattr(payload, "peer", None)
+    if peer is None:
+        return True
+    return getattr(peer, "name", None) in peers or getattr(peer, "address", None) in peers

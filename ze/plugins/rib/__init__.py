@@ -1,0 +1,1 @@
+"""bgp-rib: Adj-RIB-In, Loc-RIB and Adj-RIB-Out, best-path selection, export policy and queries."""

@@ -1,0 +1,250 @@
+"""Export policy (the default rules) and Adj-RIB-Out, and the UPDATEs that carry it to a peer.
+
+What a peer is sent is the Loc-RIB best route, rewritten for that peer (RFC 4271 5.1, 9.1.3,
+9.2; RFC 4456 for reflection; RFC 1997 well-known communities):
+
+- never back to the peer it came from;
+- NO_ADVERTISE: to nobody; NO_EXPORT and NO_EXPORT_SUBCONFED: not to eBGP peers;
+- iBGP-learned to iBGP peers only when reflecting (RFC 4456 6: from a client to every iBGP
+  peer, from a non-client to clients only), adding ORIGINATOR_ID (the source's router id) when
+  absent and our cluster id in front of CLUSTER_LIST (a route already carrying our cluster id
+  is a loop and not sent);
+- to eBGP peers: our AS prepended to AS_PATH, NEXT_HOP set to our address on that session
+  (next-hop self), LOCAL_PREF, MED, ORIGINATOR_ID and CLUSTER_LIST removed; not sent when the
+  path already holds the peer's AS (it would drop it, RFC 4271 9.1.2);
+- to iBGP peers: LOCAL_PREF set to the degree of preference, next hop kept (or our address
+  with next-hop-self-ibgp).
+
+The rewritten route (next hop + attributes, 4-byte AS wide) is interned per destination
+(`OutRoute`), so the Adj-RIB-Out of a full table holds one reference per prefix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from collections.abc import Iterator
+from typing import Any
+
+from ze.bgp.wire.attr.aggregator import Aggregator
+from ze.bgp.wire.attr.aspath import AS_SEQUENCE, MAX_SEGMENT, AsPath, pack_segments
+from ze.bgp.wire.attr.base import OPTIONAL, TRANSITIVE
+from ze.bgp.wire.attr.community import NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED
+from ze.bgp.wire.update import NlriSection, RawAttribute, build_updates
+from ze.core.family import Family
+from ze.core.log import get_logger
+from ze.plugins.rib.attrs import (
+    AGGREGATOR,
+    AS_PATH,
+    CLUSTER_LIST,
+    LOCAL_PREF,
+    MED,
+    ORIGINATOR_ID,
+    AttrStore,
+)
+from ze.plugins.rib.best import preference
+from ze.plugins.rib.table import PeerState, RibConfig, Selection, prefix_of
+
+log = get_logger("ze.rib")
+_U32 = struct.Struct("!I")
+_EBGP_DROP = frozenset({LOCAL_PREF, MED, ORIGINATOR_ID, CLUSTER_LIST})
+
+
+class OutRoute:
+    """One rewritten route as sent to one peer: next hop and (code, flags, value) attributes."""
+
+    __slots__ = ("items", "key", "next_hop", "refs")
+
+    def __init__(self, key: Any, next_hop: str, items: tuple[tuple[int, int, bytes], ...]) -> None:
+        self.key = key
+        self.next_hop = next_hop
+        self.items = items
+        self.refs = 0
+
+    def attributes(self) -> list[Any]:
+        """As wire Attribute objects for build_updates (AS_PATH and AGGREGATOR re-encode for an
+        ASN2 peer; the rest go as they are)."""
+        out: list[Any] = []
+        for code, flags, value in self.items:
+            if code == AS_PATH:
+                out.append(AsPath(value, flags, asn4=True))
+            elif code == AGGREGATOR:
+                out.append(Aggregator(value, flags, asn4=True))
+            else:
+                out.append(RawAttribute(value, flags, code))
+        return out
+
+
+class Exporter:
+    def __init__(self, config: RibConfig, store: AttrStore) -> None:
+        self.config = config
+        self.store = store
+        self.routes: dict[Any, OutRoute] = {}
+        self.unsendable = 0  # prefixes build_updates refused (counted, logged)
+        self.cluster_id = _ip4(config.cluster_id or config.router_id)
+
+    # -- policy ----------------------------------------------------------------------------------
+
+    def allowed(self, src: PeerState, dest: PeerState, pa: Any) -> bool:
+        if src is dest:
+            return False
+        coms = pa.communities
+        if coms:
+            if NO_ADVERTISE in coms:
+                return False
+            if not dest.ibgp and (NO_EXPORT in coms or NO_EXPORT_SUBCONFED in coms):
+                return False
+        if src.ibgp and dest.ibgp:
+            clients = self.config.route_reflector_clients
+            if src.name not in clients and dest.name not in clients:
+                return False
+        if not dest.ibgp:
+            for _stype, asns in pa.as_path:
+                if dest.remote_as in asns:
+                    return False
+        return True
+
+    def rewrite(self, src: PeerState, dest: PeerState, pa: Any, pid: int = 0) -> OutRoute | None:
+        if not self.allowed(src, dest, pa):
+            return None
+        items = self.store.items(pa)
+        cfg = self.config
+        if not dest.ibgp:
+            items = [i for i in items if i[0] not in _EBGP_DROP]
+            items = _set(items, AS_PATH, TRANSITIVE, _prepend(pa.as_path, dest.local_as))
+            next_hop = _self(dest.local_address, pa.next_hop)
+        else:
+            items = _set(
+                items, LOCAL_PREF, TRANSITIVE, _U32.pack(preference((src, pid, pa), cfg.default_local_pref))
+            )
+            if AS_PATH not in (i[0] for i in items):
+                items = _set(items, AS_PATH, TRANSITIVE, b"")
+            next_hop = _self(dest.local_address, pa.next_hop) if cfg.next_hop_self_ibgp else pa.next_hop
+            if src.ibgp:  # reflected (allowed() let it through)
+                if pa.originator_id is None:
+                    items = _set(items, ORIGINATOR_ID, OPTIONAL, _U32.pack(src.router_id))
+                old = next((v for c, _f, v in items if c == CLUSTER_LIST), b"")
+                ids = struct.unpack(f"!{len(old) // 4}I", old[: len(old) // 4 * 4])
+                if self.cluster_id in ids:
+                    return None
+                items = _set(items, CLUSTER_LIST, OPTIONAL, _U32.pack(self.cluster_id) + old)
+        key = (next_hop, tuple(items))
+        r = self.routes.get(key)
+        if r is None:
+            r = self.routes[key] = OutRoute(key, next_hop, key[1])
+        return r
+
+    # -- Adj-RIB-Out -----------------------------------------------------------------------------
+
+    def route(self, sel: Selection | None, dest: PeerState) -> OutRoute | None:
+        """The route `dest` gets for a selection (cached per source set and peer), retained."""
+        if sel is None:
+            return None
+        src, pid, pa = sel.paths[0]
+        ck = (pa.serial, src.idx, pid)
+        r = dest.out_cache.get(ck, False)
+        if r is False:
+            if len(dest.out_cache) > 200000:
+                dest.out_cache.clear()
+            r = dest.out_cache[ck] = self.rewrite(src, dest, pa, pid)
+        if r is not None:
+            r.refs += 1
+        return r
+
+    def release(self, r: OutRoute) -> None:
+        r.refs -= 1
+        if r.refs <= 0:
+            self.routes.pop(r.key, None)
+
+    def refresh(self, dest: PeerState, fam: Family, key: int, sel: Selection | None) -> None:
+        out = dest.out.get(fam)
+        if out is None:
+            return
+        new = self.route(sel, dest)
+        old = out.get(key)
+        if new is old:
+            if new is not None:
+                new.refs -= 1
+            return
+        if new is None:
+            del out[key]
+        else:
+            out[key] = new
+        if old is not None:
+            self.release(old)
+        pending = dest.pending.get(fam, set())
+        if pending is not None:
+            pending.add(key)
+            dest.pending[fam] = pending
+
+    def updates(self, dest: PeerState, max_prefixes: int = 20000) -> Iterator[bytes]:
+        """Drain what is pending for `dest` into whole UPDATE messages (its send context)."""
+        ctx = dest.send_ctx
+        assert ctx is not None
+        for fam in list(dest.pending):
+            pending = dest.pending.pop(fam)
+            out = dest.out.get(fam, {})
+            keys = out.keys() if pending is None else pending
+            afi = fam.afi
+            withdraw: list[Any] = []
+            groups: dict[OutRoute, list[Any]] = {}
+            n = 0
+            for key in list(keys) if pending is not None else keys:
+                r = out.get(key)
+                if r is None:
+                    withdraw.append(prefix_of(afi, key))
+                else:
+                    groups.setdefault(r, []).append(prefix_of(afi, key))
+                n += 1
+                if n >= max_prefixes:
+                    yield from self._build(fam, withdraw, groups, ctx)
+                    withdraw, groups, n = [], {}, 0
+            yield from self._build(fam, withdraw, groups, ctx)
+
+    def _build(self, fam: Family, withdraw: list, groups: dict, ctx: Any) -> Iterator[bytes]:
+        if withdraw:
+            yield from build_updates([NlriSection(fam, "del", withdraw)], (), ctx)
+        for r, prefixes in groups.items():
+            hops = (r.next_hop,) if r.next_hop else ()
+            try:
+                msgs = list(build_updates([NlriSection(fam, "add", prefixes, hops)], r.attributes(), ctx))
+            except ValueError as e:  # cannot be said in this session (next hop family, size ...)
+                self.unsendable += len(prefixes)
+                log.warning("routes not sent", family=fam.name, prefixes=len(prefixes), error=str(e))
+                continue
+            yield from msgs
+
+
+def _set(items: list, code: int, flags: int, value: bytes) -> list:
+    out = [i for i in items if i[0] != code]
+    out.append((code, flags, value))
+    out.sort()
+    return out
+
+
+def _prepend(path: tuple, asn: int) -> bytes:
+    segs = list(path)
+    if segs and segs[0][0] == AS_SEQUENCE and len(segs[0][1]) < MAX_SEGMENT:
+        segs[0] = (AS_SEQUENCE, (asn, *segs[0][1]))
+    else:
+        segs.insert(0, (AS_SEQUENCE, (asn,)))
+    return pack_segments(segs, True)
+
+
+def _self(local: str, original: str) -> str:
+    """Our address as the next hop, in the route's address family: an IPv4 session address
+    becomes ::ffff:a.b.c.d for IPv6 routes; an IPv6 one cannot stand for IPv4 routes (without
+    extended next hop), which keep their next hop."""
+    if not local:
+        return original
+    v6_route = ":" in original
+    if ":" in local:
+        return local if v6_route or not original else original
+    return f"::ffff:{local}" if v6_route else local
+
+
+def _ip4(text: str) -> int:
+    try:
+        return int(ipaddress.IPv4Address(text)) if text else 0
+    except ValueError:
+        return 0

@@ -1,0 +1,471 @@
+"""The bgp-rib service: Adj-RIB-In per peer, Loc-RIB, Adj-RIB-Out per peer (RFC 4271 3.2, 9).
+
+No hub, no SDK, no I/O: the plugin wiring feeds it the speaker's events and publishes what it
+returns.
+
+    rib = RibService(RibConfig(...), resolver=StaticResolver())
+    rib.on_peer_up(info, send_ctx)      -> None    (a session is Established)
+    rib.on_update(peer_update)          -> [BestBatch]   ("bgp/update" in, "rib/best" out)
+    rib.on_peer_down(info)              -> [BestBatch]   (all its routes withdrawn, in batch)
+    rib.on_next_hops_changed()          -> [BestBatch]   (the resolver saw the IGP change)
+    rib.updates_for(peer_name)          -> iterator of whole UPDATE messages for that peer
+
+An UPDATE is taken apart by offsets: the attribute headers are walked once, the attribute set
+is interned (AttrStore) by its bytes, and the NLRI regions go through the C walk
+(ze.flat.walk_nlri) into flat int lists; prefixes are stored as int keys. Best-path
+selection (best.py) runs once per touched prefix, after the whole UPDATE is applied; a change
+of a prefix's NextHopSet is published, and the export policy (export.py) refreshes each up
+peer's Adj-RIB-Out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ze.bgp.events import BestBatch, NextHopSet, PeerInfo, PeerUpdate
+from ze.bgp.wire.attr.mpreach import decode_next_hops
+from ze.bgp.wire.attr.walk import walk as walk_attrs
+from ze.bgp.wire.context import EncodingContext
+from ze.bgp.wire.nlri.flat import walk_nlri
+from ze.bgp.wire.nlri.prefix import Prefix
+from ze.core.errors import WireError
+from ze.core.family import IPV4_UNICAST, Family
+from ze.core.log import get_logger
+from ze.plugins.rib import best, export
+from ze.plugins.rib.attrs import MP_REACH, MP_UNREACH, NEXT_HOP, AttrStore, PathAttrs
+from ze.plugins.rib.resolver import KernelResolver, StaticResolver, kernel_available
+from ze.plugins.rib.table import FAMILIES, Counters, PeerState, RibConfig, Selection
+
+log = get_logger("ze.rib")
+_KNOWN = frozenset(FAMILIES)
+
+
+class RibService:
+    def __init__(self, config: RibConfig | None = None, resolver: Any = None) -> None:
+        self.config = config or RibConfig()
+        self.resolver = resolver if resolver is not None else StaticResolver()
+        self.options = best.Options(
+            self.config.always_compare_med, self.config.maximum_paths, self.config.default_local_pref
+        )
+        self.store = AttrStore()
+        self.peers: dict[str, PeerState] = {}
+        self._next_idx = 0
+        # family -> [(peer, table, addpath)] of peers holding routes in it (the candidate sources)
+        self._sources: dict[Family, list[tuple[PeerState, dict, bool]]] = {}
+        self.loc: dict[Family, dict[int, Selection]] = {f: {} for f in FAMILIES}
+        self._selections: dict[Any, Selection] = {}
+        self._nhsets: dict[Any, NextHopSet] = {}
+        self.counters = Counters()
+        self.exporter = export.Exporter(self.config, self.store)
+
+    @classmethod
+    def from_config(cls, section: dict, router_id: str = "") -> RibService:
+        """From the `rib` config section as JSON; the IGP cost comes from the kernel unless
+        `igp-cost none` (or netlink is unavailable here: then every next hop costs 0)."""
+        config = RibConfig.from_json(section, router_id)
+        resolver: Any = None
+        if section.get("igp-cost", "kernel") == "kernel":
+            reason = kernel_available()
+            if reason:
+                log.warning("IGP cost from the kernel unavailable, using 0", error=reason)
+            else:
+                resolver = KernelResolver()
+        return cls(config, resolver)
+
+    # -- peers ---------------------------------------------------------------------------------
+
+    def _peer(self, info: PeerInfo) -> PeerState:
+        p = self.peers.get(info.name)
+        if p is None:
+            self._next_idx += 1
+            p = self.peers[info.name] = PeerState(self._next_idx, info)
+        elif p.info is not info:
+            p.update(info)
+        return p
+
+    def _table(self, peer: PeerState, fam: Family) -> dict:
+        t = peer.tables.get(fam)
+        if t is None:
+            t = peer.tables[fam] = {}
+            peer.counts[fam] = 0
+            self._sources.setdefault(fam, []).append((peer, t, fam in peer.addpath))
+        return t
+
+    def on_peer_up(self, info: PeerInfo, send_ctx: EncodingContext | None = None) -> None:
+        """A session is Established. With a send context (or info.send_ctx) the peer gets an
+        Adj-RIB-Out filled from the Loc-RIB; `updates_for(name)` then yields the whole table."""
+        peer = self._peer(info)
+        ctx = send_ctx if send_ctx is not None else info.send_ctx
+        if ctx is None:
+            return
+        peer.send_ctx = ctx
+        peer.exports = True
+        peer.out_cache.clear()
+        for fam, loc in self.loc.items():
+            out = peer.out[fam] = {}
+            for key, sel in loc.items():
+                r = self.exporter.route(sel, peer)
+                if r is not None:
+                    out[key] = r
+            peer.pending[fam] = None  # the whole table
+
+    def on_peer_down(self, info: PeerInfo) -> list[BestBatch]:
+        """The session left Established: withdraw every route it sent, in batch, and forget
+        its Adj-RIB-Out."""
+        peer = self.peers.get(info.name)
+        if peer is None:
+            return []
+        batches: list[BestBatch] = []
+        peer.exports = False
+        for fam in list(peer.out):
+            for r in peer.out[fam].values():
+                self.exporter.release(r)
+        peer.out.clear()
+        peer.pending.clear()
+        peer.out_cache.clear()
+        for fam, table in list(peer.tables.items()):
+            self._sources[fam] = [s for s in self._sources.get(fam, []) if s[0] is not peer]
+            release = self.store.release
+            for v in table.values():
+                if type(v) is dict:
+                    for pa in v.values():
+                        release(pa)
+                else:
+                    release(v)
+            self.counters.withdrawn += peer.counts.get(fam, 0)
+            batches += self._reselect(fam, table.keys())
+            table.clear()
+        peer.tables.clear()
+        peer.counts.clear()
+        del self.peers[info.name]
+        return batches
+
+    # -- UPDATE ------------------------------------------------------------------------------
+
+    def on_update(self, event: PeerUpdate) -> list[BestBatch]:
+        """Apply one received UPDATE to the peer's Adj-RIB-In and re-run selection for every
+        prefix it touched. Returns the best-path changes (BestBatch per family, batched)."""
+        peer = self._peer(event.peer)
+        u = event.update
+        try:
+            touched = self._apply(peer, u)
+        except WireError as e:
+            # The speaker validated the UPDATE (RFC 7606) before publishing it: this is a bug or a
+            # family we cannot parse. Count it and keep what was applied.
+            self.counters.errors += 1
+            log.warning("UPDATE not applied", peer=peer.name, error=str(e))
+            return []
+        self.counters.updates += 1
+        batches: list[BestBatch] = []
+        for fam, keys in touched.items():
+            batches += self._reselect(fam, keys)
+        return batches
+
+    def _apply(self, peer: PeerState, u: Any) -> dict[Family, list[int]]:
+        view = u.view
+        ctx: EncodingContext = u.ctx
+        wlen = view[0] << 8 | view[1]
+        astart = 4 + wlen
+        aend = astart + (view[astart - 2] << 8 | view[astart - 1])
+        touched: dict[Family, list[int]] = {}
+        if wlen:
+            self._withdraw(peer, IPV4_UNICAST, view, 2, 2 + wlen, touched)
+        reach = unreach = nh4 = None
+        pieces: list[tuple[int, int]] = []  # attribute bytes that identify the set (MP NLRI excluded)
+        run = prev = astart  # run: start of the bytes kept since the last MP attribute
+        for _flags, code, vs, ve in walk_attrs(view, astart, aend):
+            if code == MP_REACH:
+                reach = (vs, ve)
+                pieces.append((run, prev))
+                pieces.append((vs, vs + 4 + view[vs + 3]))  # afi, safi, next hop: not the NLRI
+                run = ve
+            elif code == MP_UNREACH:
+                unreach = (vs, ve)
+                pieces.append((run, prev))
+                run = ve
+            elif code == NEXT_HOP:
+                nh4 = (vs, ve)
+            prev = ve
+        pos = run
+        pieces.append((pos, aend))
+        if unreach is not None:
+            vs, ve = unreach
+            fam = Family(view[vs] << 8 | view[vs + 1], view[vs + 2])
+            self._withdraw(peer, fam, view, vs + 3, ve, touched)
+        if aend == len(view) and reach is None:
+            return touched
+        key = b"".join([view[a:b] for a, b in pieces if b > a])
+        if not ctx.asn4:  # the same bytes mean another path from an ASN2 speaker
+            key = b"\x00asn2" + key
+        if aend < len(view):
+            nh = "" if nh4 is None else ".".join(str(b) for b in view[nh4[0] : nh4[1]])
+            pa = self.store.lookup(key) if reach is None else None
+            if pa is None:
+                pa = self.store.intern(
+                    key if reach is None else (key, "classic"), view, astart, aend, ctx, nh
+                )
+            self._announce(peer, IPV4_UNICAST, view, aend, len(view), pa, touched)
+        if reach is not None:
+            vs, ve = reach
+            fam = Family(view[vs] << 8 | view[vs + 1], view[vs + 2])
+            nhlen = view[vs + 3]
+            pa = self.store.lookup(key)
+            if pa is None:
+                hops = decode_next_hops(view[vs + 4 : vs + 4 + nhlen], fam)
+                pa = self.store.intern(key, view, astart, aend, ctx, hops[0] if hops else "")
+            self._announce(peer, fam, view, vs + 5 + nhlen, ve, pa, touched)
+        return touched
+
+    def _walk(self, view: memoryview, start: int, end: int, afi: int, addpath: bool) -> Iterator[tuple]:
+        """(path_id, key) per prefix in view[start:end], through the C walk."""
+        flat = walk_nlri(view, start, end, afi, addpath)
+        if afi == 1:
+            for pid, plen, value in zip(flat[0::3], flat[1::3], flat[2::3]):
+                yield pid, value << 8 | plen
+        else:
+            for pid, plen, hi, lo in zip(flat[0::4], flat[1::4], flat[2::4], flat[3::4]):
+                yield pid, (hi << 64 | lo) << 8 | plen
+
+    def _announce(
+        self,
+        peer: PeerState,
+        fam: Family,
+        view: memoryview,
+        start: int,
+        end: int,
+        pa: PathAttrs,
+        touched: dict[Family, list[int]],
+    ) -> None:
+        if fam not in _KNOWN or start >= end:
+            return
+        table = self._table(peer, fam)
+        addpath = fam in peer.addpath
+        keys = touched.setdefault(fam, [])
+        release = self.store.release
+        added = 0
+        n = 0
+        if not addpath:
+            flat = walk_nlri(view, start, end, fam.afi, False)
+            if fam.afi == 1:
+                pkeys: Any = (v << 8 | p for p, v in zip(flat[1::3], flat[2::3]))
+            else:
+                pkeys = ((hi << 64 | lo) << 8 | p for p, hi, lo in zip(flat[1::4], flat[2::4], flat[3::4]))
+            for k in pkeys:
+                n += 1
+                old = table.get(k)
+                if old is pa:
+                    continue
+                table[k] = pa
+                pa.refs += 1
+                keys.append(k)
+                if old is None:
+                    added += 1
+                else:
+                    release(old)
+        else:
+            for pid, k in self._walk(view, start, end, fam.afi, True):
+                n += 1
+                paths = table.get(k)
+                if paths is None:
+                    paths = table[k] = {}
+                old = paths.get(pid)
+                if old is pa:
+                    continue
+                paths[pid] = pa
+                pa.refs += 1
+                keys.append(k)
+                if old is None:
+                    added += 1
+                else:
+                    release(old)
+        peer.counts[fam] += added
+        self.counters.announced += n
+        if pa.refs == 0:  # every prefix already had it (a repeat): nothing holds the set
+            release(pa, 0)
+
+    def _withdraw(
+        self, peer: PeerState, fam: Family, view: memoryview, start: int, end: int, touched: dict
+    ) -> None:
+        if fam not in _KNOWN or start >= end:
+            return
+        table = peer.tables.get(fam)
+        addpath = fam in peer.addpath
+        n = 0
+        if table is None:
+            for _ in self._walk(view, start, end, fam.afi, addpath):
+                n += 1
+            self.counters.withdrawn += n
+            return
+        keys = touched.setdefault(fam, [])
+        removed = 0
+        release = self.store.release
+        for pid, k in self._walk(view, start, end, fam.afi, addpath):
+            n += 1
+            if addpath:
+                paths = table.get(k)
+                old = paths.pop(pid, None) if paths else None
+                if paths is not None and not paths:
+                    del table[k]
+            else:
+                old = table.pop(k, None)
+            if old is not None:
+                release(old)
+                removed += 1
+                keys.append(k)
+        peer.counts[fam] -= removed
+        self.counters.withdrawn += n
+
+    # -- selection -------------------------------------------------------------------------------
+
+    def sources(self, fam: Family) -> list[tuple[PeerState, dict, bool]]:
+        """(peer, Adj-RIB-In table, add-path) of every peer holding routes of `fam`."""
+        return self._sources.get(fam, [])
+
+    def candidates(self, fam: Family, key: int) -> list[tuple[PeerState, int, PathAttrs]]:
+        out: list[tuple[PeerState, int, PathAttrs]] = []
+        for peer, table, addpath in self._sources.get(fam, ()):
+            v = table.get(key)
+            if v is None:
+                continue
+            if addpath:
+                out.extend((peer, pid, pa) for pid, pa in v.items())
+            else:
+                out.append((peer, 0, v))
+        return out
+
+    def _selection(self, paths: tuple) -> Selection:
+        if len(paths) == 1:
+            p = paths[0]
+            skey: Any = (p[0].idx, p[1], p[2].serial)
+        else:
+            skey = tuple((p[0].idx, p[1], p[2].serial) for p in paths)
+        sel = self._selections.get(skey)
+        if sel is None:
+            sel = self._selections[skey] = Selection(skey, paths, self._nhs(paths))
+        return sel
+
+    def _nhs(self, paths: tuple) -> NextHopSet:
+        hops: list[tuple[str, str, str]] = []
+        seen = set()
+        for peer, _pid, pa in paths:
+            if pa.next_hop not in seen:
+                seen.add(pa.next_hop)
+                hops.append((pa.next_hop, peer.name, ""))
+        nkey = ("ibgp" if paths[0][0].ibgp else "ebgp", tuple(hops))
+        nhs = self._nhsets.get(nkey)
+        if nhs is None:
+            nhs = self._nhsets[nkey] = NextHopSet(nkey[0], nkey[1])
+        return nhs
+
+    def _reselect(self, fam: Family, keys: Any) -> list[BestBatch]:
+        loc = self.loc[fam]
+        sources = self._sources.get(fam, [])
+        cost = self.resolver.cost
+        options = self.options
+        exporters = [p for p in self.peers.values() if p.exports and fam in p.out]
+        afi = int(fam.afi)
+        announce: list[tuple[Prefix, NextHopSet]] = []
+        withdraw: list[Prefix] = []
+        batches: list[BestBatch] = []
+        size = self.config.batch_size
+        single = len(sources) == 1 and not sources[0][2]
+        src, src_table = (sources[0][0], sources[0][1]) if single else (None, None)
+        last_pa: Any = None  # one UPDATE's prefixes share a set: its selection is looked up once
+        last_paths: tuple = ()
+        changes = 0
+        for key in keys:
+            if single:
+                pa = src_table.get(key)  # type: ignore[union-attr]
+                if pa is None:
+                    paths: tuple = ()
+                elif pa is last_pa:
+                    paths = last_paths
+                else:
+                    paths = () if cost(pa.next_hop) is None else ((src, 0, pa),)
+                    last_pa, last_paths = pa, paths
+            else:
+                cands = self.candidates(fam, key)
+                paths = best.select(cands, cost, options) if cands else ()
+            old = loc.get(key)
+            if not paths:
+                if old is None:
+                    continue
+                del loc[key]
+                self._drop_selection(old)
+                withdraw.append(Prefix(afi, key & 0xFF, key >> 8))
+                self.counters.best_withdrawn += 1
+                new = None
+            else:
+                if old is not None and old.paths == paths:
+                    continue
+                new = self._selection(paths)
+                if new is old:
+                    continue
+                loc[key] = new
+                new.refs += 1
+                if old is not None:
+                    self._drop_selection(old)
+                if old is None or old.nhs is not new.nhs:
+                    announce.append((Prefix(afi, key & 0xFF, key >> 8), new.nhs))
+            changes += 1
+            for dest in exporters:
+                self.exporter.refresh(dest, fam, key, new)
+            if len(announce) + len(withdraw) >= size:
+                batches.append(BestBatch(fam.name, tuple(announce), tuple(withdraw)))
+                announce, withdraw = [], []
+        self.counters.best_changes += changes
+        if announce or withdraw:
+            batches.append(BestBatch(fam.name, tuple(announce), tuple(withdraw)))
+        return batches
+
+    def _drop_selection(self, sel: Selection) -> None:
+        sel.refs -= 1
+        if sel.refs <= 0:
+            self._selections.pop(sel.key, None)
+
+    def on_next_hops_changed(self, changed: set[str] | None = None) -> list[BestBatch]:
+        """Re-run selection for every prefix with a candidate whose next hop's IGP cost changed
+        (`changed`, or what the resolver reports). A scan of the Adj-RIBs-In: IGP changes are rare."""
+        if changed is None:
+            changed = self.resolver.changed()
+        if not changed:
+            return []
+        batches: list[BestBatch] = []
+        for fam, sources in self._sources.items():
+            keys: set[int] = set()
+            for _peer, table, addpath in sources:
+                for k, v in table.items():
+                    if addpath:
+                        if any(pa.next_hop in changed for pa in v.values()):
+                            keys.add(k)
+                    elif v.next_hop in changed:
+                        keys.add(k)
+            if keys:
+                batches += self._reselect(fam, keys)
+        return batches
+
+    # -- export ----------------------------------------------------------------------------------
+
+    def updates_for(self, name: str, max_prefixes: int = 20000) -> Iterator[bytes]:
+        """Whole UPDATE messages (header included) that bring peer `name` in line with its
+        Adj-RIB-Out, encoded in its send context; what was pending is then cleared."""
+        peer = self.peers.get(name)
+        if peer is None or not peer.exports:
+            return iter(())
+        return self.exporter.updates(peer, max_prefixes)
+
+    # -- counts ----------------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "peers": {
+                p.name: {"received": p.route_count(), "advertised": sum(len(t) for t in p.out.values())}
+                for p in self.peers.values()
+            },
+            "loc-rib": {f.name: len(t) for f, t in self.loc.items() if t},
+            "selections": len(self._selections),
+            "next-hop-sets": len(self._nhsets),
+            **self.store.stats(),
+            **self.counters.to_json(),
+        }
