@@ -261,11 +261,17 @@ def _validate(text: str) -> list[tuple[int, str]]:
     from ze.config.resolve import load_config
     from ze.config.schema import load_schema
 
+    try:  # the schema the daemon runs on: the core modules and those of the features discovered
+        from ze.hub.discovery import discover, yang_files
+
+        schema = load_schema(extra=yang_files(discover()))
+    except ImportError:  # a ze without discovery: the core modules
+        schema = load_schema()
     with tempfile.NamedTemporaryFile("w", suffix=".conf") as f:
         f.write(text)
         f.flush()
         try:
-            load_config(Path(f.name), load_schema())
+            load_config(Path(f.name), schema)
         except ConfigProblems as e:
             return [(p.loc.line if p.loc else 0, p.message) for p in e.problems]
     return []
@@ -402,13 +408,16 @@ def up(
         for block, why in left.items():
             say(f"config: block {block} left out: this ze refuses it ({why})")
         (d / "ze.conf").write_text(text, encoding="utf-8")
-        say(f"ze in {ns['ze']}: {python} -m ze.cli.main run {d / 'ze.conf'}")
-        env = {**os.environ, "ZE_STATE_DIR": str(d), "ZE_SOCKET": st.socket, "ZE_BPF_PIN_DIR": st.pin_dir}
-        env.pop("NOTIFY_SOCKET", None)
-        ze = _spawn(
-            st, "ze", in_ns(ns["ze"], python, "-m", "ze.cli.main", "run", str(d / "ze.conf")), "ze.log", env
-        )
-        _wait(lambda: _answers(st.socket) or not alive(ze), 60, "ze's control socket", ze.log)
+        ze = _start_ze(st, python, say)
+        if not alive(ze) and "plugin" in blocks(text) and "plugin" in _last_line(ze.log):
+            # ze refused to run with its plugins: run it without them, and say why.
+            why = _last_line(ze.log).removeprefix("ze: error: ")
+            st.procs.remove(ze)
+            text = drop_block(text, "plugin", f"ze exited at start with it: {why}")
+            st.config_left_out["plugin"] = f"ze exited at start with it: {why}"
+            say(f"config: block plugin left out: ze exited at start with it ({why})")
+            (d / "ze.conf").write_text(text, encoding="utf-8")
+            ze = _start_ze(st, python, say)
         if not alive(ze):
             raise LabError(f"ze exited: {' | '.join(Path(ze.log).read_text().strip().splitlines()[-5:])}")
         say(f"sender in {ns['tx']}: UDP at {pps} packets/s for at most {seconds} s")
@@ -420,6 +429,34 @@ def up(
     except BaseException:
         down(name)
         raise
+
+
+STARTUP_GRACE = 3.0  # seconds ze must stay up after its control socket answers (plugins start then)
+
+
+def _start_ze(st: State, python: str, say) -> Proc:
+    d = Path(st.dir)
+    say(f"ze in {st.namespaces['ze']}: {python} -m ze.cli.main run {d / 'ze.conf'}")
+    env = {**os.environ, "ZE_STATE_DIR": str(d), "ZE_SOCKET": st.socket, "ZE_BPF_PIN_DIR": st.pin_dir}
+    env.pop("NOTIFY_SOCKET", None)
+    argv = in_ns(st.namespaces["ze"], python, "-m", "ze.cli.main", "run", str(d / "ze.conf"))
+    ze = _spawn(st, "ze", argv, "ze.log", env)
+    _wait(lambda: _answers(st.socket) or not alive(ze), 60, "ze's control socket", ze.log)
+    deadline = time.monotonic() + STARTUP_GRACE
+    while alive(ze) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return ze
+
+
+def _last_line(log: str) -> str:
+    """ze's last `ze: error:` line in its log ("" if none)."""
+    try:
+        lines = [
+            ln for ln in Path(log).read_text(errors="replace").splitlines() if ln.startswith("ze: error:")
+        ]
+    except OSError:
+        return ""
+    return lines[-1] if lines else ""
 
 
 def _answers(path: str) -> bool:
