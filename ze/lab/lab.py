@@ -145,8 +145,14 @@ def check_can_run() -> None:
 # --- small helpers ---------------------------------------------------------------------------
 
 
-def _run(cmd: list[str], check: bool = True, timeout: float = 20) -> subprocess.CompletedProcess[str]:
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+def _run(cmd: list[str], check: bool = True, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    # Generous: namespace creation waits on the kernel's clean-up of deleted ones on a busy machine.
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise LabError(
+            f"{' '.join(cmd)}: no answer within {timeout:.0f} s (the machine is very busy?)"
+        ) from None
     if check and r.returncode != 0:
         raise LabError(f"{' '.join(cmd)}: {r.stderr.strip() or r.stdout.strip()}")
     return r
@@ -157,7 +163,7 @@ def in_ns(ns: str, *cmd: str) -> list[str]:
     return ["nsenter", f"--net=/run/netns/{ns}", "--", *cmd]
 
 
-def ns_run(ns: str, *cmd: str, check: bool = True, timeout: float = 20) -> subprocess.CompletedProcess[str]:
+def ns_run(ns: str, *cmd: str, check: bool = True, timeout: float = 90) -> subprocess.CompletedProcess[str]:
     return _run(in_ns(ns, *cmd), check=check, timeout=timeout)
 
 

@@ -148,6 +148,14 @@ def processes(st: lab.State) -> list[dict[str, Any]]:
     return out
 
 
+def _safe(fn, st: lab.State) -> dict[str, Any]:
+    """A view from outside ze, or {"error": why} (a busy machine, a namespace gone): never a crash."""
+    try:
+        return fn(st)
+    except lab.LabError as e:
+        return {"error": str(e)}
+
+
 def snapshot(st: lab.State) -> dict[str, Any]:
     return {
         "lab": st.name,
@@ -156,9 +164,9 @@ def snapshot(st: lab.State) -> dict[str, Any]:
         "processes": processes(st),
         "config-left-out": st.config_left_out,
         "ze": ze_views(st),
-        "kernel-routes": kernel_routes(st),
-        "bird": bird(st),
-        "links": link_stats(st),
+        "kernel-routes": _safe(kernel_routes, st),
+        "bird": _safe(bird, st),
+        "links": _safe(link_stats, st),
         "announced": {"prefixes": st.prefixes, "length": st.plen, "from": str(lab.ROUTE_BASE)},
     }
 
@@ -266,10 +274,11 @@ def render(snap: dict[str, Any]):
             title_align="left",
         )
     )
-    kr = snap["kernel-routes"]
+    kr = {k: v for k, v in snap["kernel-routes"].items() if k != "error"}
     bgp = kr.get(str(KERNEL_PROTO_BGP), 0) + kr.get("bgp", 0)
     kernel = ", ".join(f"{k}: {v}" for k, v in sorted(kr.items()))
-    link_rows = [[k, v.get("packets"), v.get("bytes")] for k, v in snap["links"].items()]
+    link_rows = [[k, v.get("packets"), v.get("bytes")] if isinstance(v, dict) else [k, v, None]
+                 for k, v in snap["links"].items()]  # fmt: skip
     parts.append(
         Panel(
             Group(

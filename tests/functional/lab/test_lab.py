@@ -29,7 +29,7 @@ ZE = [sys.executable, "-m", "ze.cli.main"]
 PREFIXES = 300
 
 
-def ze(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def ze(*args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*ZE, *args], capture_output=True, text=True, timeout=timeout)
 
 
