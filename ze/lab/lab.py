@@ -133,13 +133,16 @@ def check_can_run() -> None:
         if shutil.which(tool) is None:
             raise LabError(f"{tool} not found: install {pkg} (scripts/bootstrap does: apt-get install {pkg})")
     probe = f"ze-lab-probe-{os.getpid()}"
-    r = _run(["ip", "netns", "add", probe], check=False)
-    if r.returncode != 0:
-        raise LabError(
-            f"cannot make a network namespace here ({r.stderr.strip()}): the lab needs CAP_SYS_ADMIN "
-            "and a kernel with network namespaces; in a container, run it privileged, or on a VM"
-        )
-    _run(["ip", "netns", "del", probe], check=False)
+    try:
+        r = _run(["ip", "netns", "add", probe], check=False)
+        if r.returncode != 0:
+            raise LabError(
+                f"cannot make a network namespace here ({r.stderr.strip()}): the lab needs CAP_SYS_ADMIN "
+                "and a kernel with network namespaces; in a container, run it privileged, or on a VM"
+            )
+    finally:  # also after a timeout: the namespace may appear late
+        if Path(f"/run/netns/{probe}").exists():
+            _run(["ip", "netns", "del", probe], check=False)
 
 
 # --- small helpers ---------------------------------------------------------------------------

@@ -80,7 +80,7 @@ def test_up_status_down(name):
 
     # The BIRD upstream reaches its configured state: all routes in its table, the session to ze
     # configured and trying (Established once ze speaks BGP).
-    snap = wait_for(lambda: (s := status(name))["bird"].get("table-routes") == PREFIXES and s, 30)
+    snap = wait_for(lambda: (s := status(name))["bird"].get("table-routes") == PREFIXES and s, 90)
     assert snap, status(name)
     b = snap["bird"]
     assert (b["neighbor"], b["neighbor-as"], b["local-as"]) == ("192.0.2.1", "65001", "65002")
@@ -110,11 +110,11 @@ def test_up_status_down(name):
                 "unavailable": f"not available yet: the running ze has no {method}",
             }
     if peers[0]["state"] == "established":
-        assert wait_for(lambda: status(name)["bird"]["state"] == "Established", 30)
+        assert wait_for(lambda: status(name)["bird"]["state"] == "Established", 60)
 
     # Traffic leaves the sender and enters ze's namespace.
     snap = wait_for(
-        lambda: (s := status(name))["links"]["ze in (from sender)"].get("packets", 0) >= 50 and s, 20
+        lambda: (s := status(name))["links"]["ze in (from sender)"].get("packets", 0) >= 50 and s, 60
     )
     assert snap, status(name)["links"]
     assert snap["links"]["sender tx"]["packets"] >= snap["links"]["ze in (from sender)"]["packets"] - 5
