@@ -5,14 +5,15 @@ PY := $(VENV)/bin/python
 ZE := $(VENV)/bin/ze
 SAMPLE := examples/update-sample.hex
 
-.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf bench-rib bench-plugins bench-ingest interop
+.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf bench-rib bench-plugins bench-ingest interop deb test-deb
 
 bootstrap:
 	@scripts/bootstrap
 
+# The live lab (ze/lab): BIRD announces routes to ze over MD5 + GTSM eBGP in network namespaces,
+# a sender sends traffic through ze's namespace; Ctrl-C tears it all down. Needs root.
 run: bootstrap
-	@echo "== ze bgp decode $(SAMPLE)"
-	@$(ZE) bgp decode --json - < $(SAMPLE)
+	@$(ZE) lab run
 
 lint: bootstrap
 	$(VENV)/bin/ruff check ze tests bench
@@ -39,6 +40,14 @@ bench-ingest: bootstrap
 bench-bpf: bootstrap
 	$(PY) bench/bpf.py
 
+# The Debian package (packaging/): dist/ze_<version>_<arch>.deb, and its tests (build, lintian,
+# install on this machine, service start as user ze, removal).
+deb: bootstrap
+	@packaging/build-deb
+
+test-deb: bootstrap
+	ZE_TEST_DEB=1 $(PY) -m pytest tests/packaging
+
 bench-rib: bootstrap
 	$(PY) bench/rib.py
 
@@ -46,7 +55,7 @@ bench-plugins: bootstrap
 	$(PY) bench/plugins.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info
 
 .PHONY: bench-fib
 bench-fib: bootstrap

@@ -27,6 +27,7 @@ from ze.config.errors import ConfigProblems
 from ze.config.resolve import Config, Peer, load_config
 from ze.config.schema import Schema, load_schema
 from ze.core import log as zlog
+from ze.core import sdnotify
 from ze.core.errors import ConfigError
 from ze.hub.bus import Hub
 from ze.hub.discovery import discover, yang_files
@@ -169,9 +170,11 @@ class Daemon:
             socket=self.socket_path,
         )
         reloader = asyncio.create_task(self._reload_loop())
+        notify_stop = sdnotify.started(loop, f"serving on {self.socket_path}")  # systemd: READY=1, watchdog
         try:
             await self._stop.wait()
         finally:
+            notify_stop()
             reloader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reloader

@@ -34,10 +34,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(func=cmd_rollback)
 
 
+def full_schema() -> Any:
+    """The core YANG modules plus those of every feature found (as the daemon loads them), so
+    `ze config validate` accepts exactly what `ze run` accepts (fib, bpf, rib ... blocks)."""
+    from ze.config.schema import load_schema
+    from ze.hub.discovery import discover, yang_files
+
+    return load_schema(extra=yang_files(discover()))
+
+
 def load(path: str, as_json: bool) -> tuple[Config | None, int]:
     """The config, or (None, exit code) after reporting why not."""
     try:
-        return load_config(path), 0
+        return load_config(path, full_schema()), 0
     except FileNotFoundError:
         return None, output.error(f"{path}: no such file", as_json, code=2)
     except IsADirectoryError:

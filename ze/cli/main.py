@@ -13,7 +13,7 @@ import sys
 from ze import __version__
 
 # Command domains, each a module under ze.cli.
-DOMAINS: tuple[str, ...] = ("bgp", "run", "config", "show", "schema", "signal", "shell", "plugin")
+DOMAINS: tuple[str, ...] = ("bgp", "run", "config", "show", "schema", "signal", "shell", "plugin", "lab")
 
 
 def build_parser() -> argparse.ArgumentParser:

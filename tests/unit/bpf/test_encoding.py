@@ -149,3 +149,16 @@ def test_show_table_text():
         "unmatched        0      0  0.0     0\n"
         "other            0      0  0.0     0"
     )
+
+
+def test_loader_capabilities(tmp_path):
+    from ze.bpf import loader
+
+    status = tmp_path / "status"
+    status.write_text("Name:\tx\nCapEff:\t000000c000003400\n")
+    assert loader.missing_caps(str(status)) == []
+    status.write_text("CapEff:\t0000004000001000\n")  # NET_ADMIN and PERFMON
+    assert loader.missing_caps(str(status)) == ["CAP_BPF"]
+    status.write_text("CapEff:\t0000000000000000\n")
+    assert loader.missing_caps(str(status)) == ["CAP_NET_ADMIN", "CAP_PERFMON", "CAP_BPF"]
+    assert loader.missing_caps(str(tmp_path / "absent")) == ["CAP_NET_ADMIN", "CAP_PERFMON", "CAP_BPF"]
