@@ -182,11 +182,6 @@ def test_admin_stop_sends_a_shutdown_communication(zelab: ZeLab) -> None:
     _up(z, "shut")
 
 
-@pytest.mark.xfail(
-    not Ze.addpath,
-    reason="ze has no ADD-PATH setting (ze-bgp.yang, reactor): ADD-PATH is never negotiated",
-    strict=True,
-)
 def test_addpath(zelab: ZeLab) -> None:
     """ze sends two paths of one prefix (path ids 1 and 2); the daemon holds both."""
     z = zelab

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[3]
 class Ze(Daemon):
     name = "ze"
     binaries = ()
-    addpath = False  # no ADD-PATH setting in ze's config yet
+    addpath = True
 
     def _config(self) -> str:
         lines = [
@@ -47,6 +47,8 @@ class Ze(Daemon):
                 lines.append(f'        md5-password "{p.md5}";')
             if p.ttl_security:
                 lines.append(f"        ttl-security {p.ttl_security};")
+            if p.addpath:
+                lines.append(f"        add-path {{ {p.afi} {{ unicast both; }} }}")
             lines.append("    }")
         lines.append("}")
         return "\n".join(lines) + "\n"
