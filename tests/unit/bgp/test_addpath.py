@@ -138,6 +138,7 @@ def test_two_reactors_send_and_count_two_paths_of_one_prefix():
         sa = a.add_peer(settings("b", A, B, 65001, 65002, add_path={IPV4_UNICAST: "send"}))
         sb = b.add_peer(settings("a", B, A, 65002, 65001, passive=True, add_path={IPV4_UNICAST: "receive"}))
         await until(lambda: sa.established and sb.established)
+        await until(lambda: IPV4_UNICAST in sb.ribin.eor)  # the initial (empty) table is sent first
         na, nb = sa.describe()["negotiated"]["add-path"], sb.describe()["negotiated"]["add-path"]
         assert na == {"send": ["ipv4/unicast"], "receive": []}
         assert nb == {"send": [], "receive": ["ipv4/unicast"]}
@@ -171,6 +172,7 @@ def test_peer_without_add_path_gets_path_one_only():
         sa = a.add_peer(settings("b", A, B, 65001, 65002, add_path={IPV4_UNICAST: "both"}))
         sb = b.add_peer(settings("a", B, A, 65002, 65001, passive=True))
         await until(lambda: sa.established and sb.established)
+        await until(lambda: IPV4_UNICAST in sb.ribin.eor)  # the initial (empty) table is sent first
         assert sa.describe()["negotiated"]["add-path"] == {"send": [], "receive": []}
         a.update_route(
             "*", "update text nhop set self med set 10 nlri ipv4/unicast add 10.70.0.0/24 path-id 1"
