@@ -162,7 +162,7 @@ class Ze(Daemon):
     def held_prefixes(self, p: Peering | str) -> list[str]:
         """`ze show peer NAME routes received`: the prefixes ze's Adj-RIB-In holds."""
         d = self.api("ze-api:show-peer", {"name": self.peering(p).name, "routes": True})["peer"]
-        return sorted(normalise.prefix(x) for v in d.get("routes-received", {}).values() for x in v)
+        return sorted(_held(x) for v in d.get("routes-received", {}).values() for x in v)
 
     # ---- session control ---------------------------------------------------------------------
     def refresh(self, p: Peering | str) -> None:
@@ -188,6 +188,12 @@ class Ze(Daemon):
         if n.get("direction") == "received" and n.get("code") == 6:
             return n.get("communication")
         return None
+
+
+def _held(text: str) -> str:
+    """'PREFIX' or 'PREFIX path-id N' (ADD-PATH), the prefix normalised."""
+    pfx, _, rest = text.partition(" ")
+    return f"{normalise.prefix(pfx)} {rest}".strip()
 
 
 def _key(item: str | dict) -> tuple[str, str]:
