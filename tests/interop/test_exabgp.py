@@ -2,6 +2,7 @@
 
 from tests.interop.ze_matrix import (  # noqa: F401 (collected by pytest)
     test_addpath,
+    test_addpath_received,
     test_admin_stop_sends_a_shutdown_communication,
     test_established,
     test_gtsm_one_hop_establishes,

@@ -182,11 +182,6 @@ def test_admin_stop_sends_a_shutdown_communication(zelab: ZeLab) -> None:
     _up(z, "shut")
 
 
-@pytest.mark.xfail(
-    not Ze.addpath,
-    reason="ze has no ADD-PATH setting (ze-bgp.yang, reactor): ADD-PATH is never negotiated",
-    strict=True,
-)
 def test_addpath(zelab: ZeLab) -> None:
     """ze sends two paths of one prefix (path ids 1 and 2); the daemon holds both."""
     z = zelab
@@ -207,3 +202,20 @@ def test_addpath(zelab: ZeLab) -> None:
         f"{z.peer.name} holding two paths",
     )
     assert sorted(r["med"] for r in z.peer.received_paths("addpath")[pfx]) == [10, 20]
+
+
+def test_addpath_received(zelab: ZeLab) -> None:
+    """The daemon sends two paths of one prefix (path ids 1 and 2): ze parses the path ids, holds
+    and counts both."""
+    z = zelab
+    if not z.peer.sends_paths:
+        pytest.skip(f"the {z.peer.name} adapter cannot announce chosen path ids")
+    _up(z, "addpath")
+    negotiated = z.ze.show("addpath").get("negotiated") or {}
+    assert "ipv4/unicast" in negotiated.get("add-path", {}).get("receive", []), negotiated.get("add-path")
+    pfx = "10.71.0.0/24"
+    z.peer.send_paths("addpath", pfx, {1: 30, 2: 40})
+    wait_for(lambda: len(z.ze.received_paths("addpath").get(pfx, [])) == 2, 10, "ze holding two paths")
+    assert sorted(r["med"] for r in z.ze.received_paths("addpath")[pfx]) == [30, 40]
+    held = [h for h in z.ze.held_prefixes("addpath") if h.startswith(pfx)]
+    assert held == [f"{pfx} path-id 1", f"{pfx} path-id 2"], held

@@ -10,6 +10,12 @@ EncodingContext, applying the rules of RFC 4271 5.1 for what we originate:
 - towards eBGP our AS is prepended to AS_PATH (5.1.2) and LOCAL_PREF is not sent (5.1.5);
   towards iBGP LOCAL_PREF defaults to 100;
 - the next hop `self` (written `nhop set self`) is the session's local address (5.1.3).
+
+ADD-PATH (RFC 7911): a prefix may be held under several path ids (`add PREFIX path-id N`); a
+prefix named without one is path id 1 (DEFAULT_PATH_ID), so `add P` and `add P path-id 1` are the
+same route. A session that negotiated sending path ids for the family gets every path with its
+id; one that did not gets path id 1 only, without the id (the other paths are additional paths,
+for ADD-PATH peers), so withdrawing path 2 does not withdraw the prefix from it.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ AS_PATH = 2
 LOCAL_PREF = 5
 SELF4 = "0.0.0.0"  # `nhop set self` is parsed as these and replaced per session
 SELF6 = "::"
+
+DEFAULT_PATH_ID = 1
 
 RouteKey = tuple[tuple[Attribute, ...], tuple[str, ...]]  # (attributes, next hops)
 
@@ -81,10 +89,10 @@ class AdjRibOut:
                 k = (tuple(sorted(attrs, key=lambda a: a.CODE)), tuple(s.next_hops))
                 key = self._keys.setdefault(k, k)
                 for item in s.items:
-                    table[item] = key
+                    table[_with_path_id(item)] = key
             elif s.action == "del":
                 for item in s.items:
-                    table.pop(item, None)
+                    table.pop(_with_path_id(item), None)
             n += len(s.items)
         return n
 
@@ -144,10 +152,35 @@ class Outgoing:
         out_sections = []
         for s in sections:
             items = s.items
-            if s.action != "eor" and not ctx.has_addpath(s.family):
-                items = [_strip_path_id(i) for i in items]
+            if s.action != "eor":
+                if ctx.has_addpath(s.family):
+                    items = [_with_path_id(i) for i in items]
+                else:
+                    items = [_strip_path_id(i) for i in items if _is_default_path(i)]
+                    if not items:
+                        continue
             out_sections.append(NlriSection(s.family, s.action, items, self.next_hops(tuple(s.next_hops))))
         return list(build_updates(out_sections, self.attributes(attrs), ctx, self.codecs))
+
+
+def sendable(section: NlriSection, ctx: EncodingContext) -> int:
+    """How many of the section's items a session with send context `ctx` gets (see encode)."""
+    if section.action == "eor":
+        return 0
+    if ctx.has_addpath(section.family):
+        return len(section.items)
+    return sum(1 for i in section.items if _is_default_path(i))
+
+
+def _with_path_id(item: Any) -> Any:
+    """The item with DEFAULT_PATH_ID when it has none (items that carry no path id as is)."""
+    if hasattr(item, "_replace") and getattr(item, "path_id", 0) is None:
+        return item._replace(path_id=DEFAULT_PATH_ID)
+    return item
+
+
+def _is_default_path(item: Any) -> bool:
+    return getattr(item, "path_id", None) in (None, DEFAULT_PATH_ID)
 
 
 def _strip_path_id(item: Any) -> Any:

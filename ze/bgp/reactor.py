@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ze.bgp import validate
-from ze.bgp.adjout import AdjRibOut, Outgoing, parse_command
+from ze.bgp.adjout import AdjRibOut, Outgoing, parse_command, sendable
 from ze.bgp.events import (
     ConnectRequested,
     NotificationReceived,
@@ -122,6 +122,7 @@ class PeerSettings:
     adj_rib_in: bool = False  # keep the received prefixes (exact counts, `routes received`)
     unnegotiated_family: str = "error"  # routes of a family not negotiated: "error" (3/9) or "ignore"
     connect_retry: float = 5.0
+    add_path: dict[Family, str] = field(default_factory=dict)  # family -> "send"|"receive"|"both"
     idle_hold: float = 1.0  # first restart delay after a session went down; doubles up to idle_hold_max
     idle_hold_max: float = 60.0
 
@@ -136,6 +137,7 @@ class PeerSettings:
             peer_as=self.remote_as,
             hold_time=self.hold_time,
             families=self.families,
+            addpath={f: m for f, m in self.add_path.items() if f in self.families},
             enhanced_route_refresh=True,
         )
 
@@ -706,7 +708,7 @@ class Session:
                 for msg in msgs:
                     if not self._send(msg):
                         return
-                sent += len(section.items)
+                sent += sendable(section, ctx)
                 conn = self.links[0].conn if self.links else None
                 if conn is not None and conn.buffered:
                     await conn.drain()
@@ -739,7 +741,7 @@ class Session:
         msgs = self.outgoing.encode(attrs, wanted, fsm.negotiated.send_ctx)
         for m in msgs:
             self._send(m)
-        n = sum(len(s.items) for s in wanted if s.action != "eor")
+        n = sum(sendable(s, fsm.negotiated.send_ctx) for s in wanted)
         self.routes_sent += n
         return n
 

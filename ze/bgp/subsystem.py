@@ -49,6 +49,7 @@ def settings_from_peer(peer: Any) -> PeerSettings:
         adj_rib_in=bool(getattr(peer, "adj_rib_in", False)),
         unnegotiated_family=getattr(peer, "unnegotiated_family", "error") or "error",
         connect_retry=float(getattr(peer, "connect_retry", 5) or 5),
+        add_path={Family.parse(fam): mode for fam, mode in getattr(peer, "add_path", ()) or ()},
     )
 
 

@@ -44,6 +44,7 @@ class Peer:
     announce: tuple[str, ...] = ()
     adj_rib_in: bool = False
     unnegotiated_family: str = "error"
+    add_path: tuple[tuple[str, str], ...] = ()  # (family, "send"|"receive"|"both"), RFC 7911
 
     @property
     def ibgp(self) -> bool:
@@ -78,6 +79,8 @@ class Peer:
             out["adj-rib-in"] = True
         if self.unnegotiated_family != "error":
             out["unnegotiated-family"] = self.unnegotiated_family
+        if self.add_path:
+            out["add-path"] = dict(self.add_path)
         return out
 
 
@@ -168,6 +171,16 @@ def _families(family: dict, remote_ip: str) -> tuple[str, ...]:
     if out:
         return out
     return ("ipv6/unicast",) if ":" in remote_ip else ("ipv4/unicast",)
+
+
+def _add_path(add_path: dict) -> tuple[tuple[str, str], ...]:
+    """`add-path { ipv4 { unicast both; } }` as ((family, mode), ...); `off` leaves a family out."""
+    return tuple(
+        (f"{afi}/{safi}", mode)
+        for afi, safis in add_path.items()
+        for safi, mode in safis.items()
+        if mode not in ("off", INVALID)
+    )
 
 
 def resolve(tree: Tree, schema: Schema, source: str = "<config>", text: str = "") -> Config:
@@ -266,6 +279,7 @@ def resolve(tree: Tree, schema: Schema, source: str = "<config>", text: str = ""
                 announce=tuple(eff.get("announce", ())),
                 adj_rib_in=eff.get("adj-rib-in", False),
                 unnegotiated_family=eff.get("unnegotiated-family", "error"),
+                add_path=_add_path(eff.get("add-path", {})),
             )
     env_node = schema.root.child("environment")
     env = _with_defaults(tree.data.get("environment", {}), env_node) if env_node else {}

@@ -15,6 +15,7 @@ class Daemon:
     name = "base"
     binaries: tuple[str, ...] = ()
     addpath = True  # can negotiate ADD-PATH
+    sends_paths = False  # send_paths works: announces several paths of one prefix on demand
 
     def __init__(self, lab: Lab, ns: str, peerings: Sequence[Peering], router_id: str = "") -> None:
         if len({p.name for p in peerings}) != len(peerings):
@@ -90,6 +91,10 @@ class Daemon:
         for pfx in prefixes:
             self.routes[p.name].pop(pfx, None)
         self._sync(p)
+
+    def send_paths(self, p: Peering | str, prefix: str, meds: dict[int, int]) -> None:
+        """Announce `prefix` under ADD-PATH once per path id, path id -> MED (sends_paths)."""
+        raise NotImplementedError(f"{self.name} cannot send chosen path ids")
 
     def _sync(self, p: Peering) -> None:
         """Make the routes announced on p equal self.routes[p.name]."""

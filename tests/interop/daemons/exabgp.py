@@ -134,6 +134,16 @@ neighbor {p.remote_ip} {{
                 st = "established" if s == "up" else ("connect" if s == "connected" else "idle")
         return st
 
+    sends_paths = True
+
+    def send_paths(self, p: Peering | str, prefix: str, meds: dict[int, int]) -> None:
+        p = self.peering(p)
+        for pid, med in meds.items():
+            r = Route(prefix, med=med)
+            self.command(
+                f"neighbor {p.remote_ip} announce route {self._route_text(r, p)} path-information {pid}"
+            )
+
     def _sync(self, p: Peering) -> None:
         want = self.routes[p.name]
         have: dict[str, Route] = self.__dict__.setdefault("_have", {}).setdefault(p.name, {})

@@ -149,6 +149,15 @@ class GoBGP(Daemon):
             st = ["unknown", "idle", "connect", "active", "opensent", "openconfirm", "established"][st]
         return str(st).lower().removeprefix("session_state_")
 
+    sends_paths = True
+
+    def send_paths(self, p: Peering | str, prefix: str, meds: dict[int, int]) -> None:
+        p = self.peering(p)
+        self.gobgp("policy", "prefix", "add", f"ps_{p.name}", prefix)
+        for pid, med in meds.items():
+            self.gobgp("global", "rib", "-a", p.afi, "add", prefix, "identifier", str(pid),
+                       "origin", "igp", "nexthop", p.local_ip, "med", str(med))  # fmt: skip
+
     def _sync(self, p: Peering) -> None:
         want = self.routes[p.name]
         have = self._have.setdefault(p.name, {})

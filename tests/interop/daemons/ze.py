@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[3]
 class Ze(Daemon):
     name = "ze"
     binaries = ()
-    addpath = False  # no ADD-PATH setting in ze's config yet
+    addpath = True
 
     def _config(self) -> str:
         lines = [
@@ -47,6 +47,8 @@ class Ze(Daemon):
                 lines.append(f'        md5-password "{p.md5}";')
             if p.ttl_security:
                 lines.append(f"        ttl-security {p.ttl_security};")
+            if p.addpath:
+                lines.append(f"        add-path {{ {p.afi} {{ unicast both; }} }}")
             lines.append("    }")
         lines.append("}")
         return "\n".join(lines) + "\n"
@@ -160,7 +162,7 @@ class Ze(Daemon):
     def held_prefixes(self, p: Peering | str) -> list[str]:
         """`ze show peer NAME routes received`: the prefixes ze's Adj-RIB-In holds."""
         d = self.api("ze-api:show-peer", {"name": self.peering(p).name, "routes": True})["peer"]
-        return sorted(normalise.prefix(x) for v in d.get("routes-received", {}).values() for x in v)
+        return sorted(_held(x) for v in d.get("routes-received", {}).values() for x in v)
 
     # ---- session control ---------------------------------------------------------------------
     def refresh(self, p: Peering | str) -> None:
@@ -186,6 +188,12 @@ class Ze(Daemon):
         if n.get("direction") == "received" and n.get("code") == 6:
             return n.get("communication")
         return None
+
+
+def _held(text: str) -> str:
+    """'PREFIX' or 'PREFIX path-id N' (ADD-PATH), the prefix normalised."""
+    pfx, _, rest = text.partition(" ")
+    return f"{normalise.prefix(pfx)} {rest}".strip()
 
 
 def _key(item: str | dict) -> tuple[str, str]:
