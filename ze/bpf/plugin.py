@@ -37,15 +37,24 @@ class BpfConfig:
     @classmethod
     def from_json(cls, data: dict, **kw: object) -> BpfConfig:
         """From the config section as JSON: {"counters": {"interface": [{"name","mode"}], "per-prefix"}}."""
-        counters = data.get("counters", {})
+        counters = data.get("counters") or {}
         ifaces = {}
-        for item in counters.get("interface", []):
-            mode = item.get("mode", "xdp")
+        items = counters.get("interface") or []
+        if isinstance(items, dict):  # the config's form of a YANG list: {key: {leaves}}
+            items = [{"name": k, **(v or {})} for k, v in items.items()]
+        for item in items:
+            mode = item.get("mode") or "xdp"
             if mode not in attach_mod.MODES:
                 raise ValueError(f"bpf counters interface {item.get('name')}: mode {mode!r} is not xdp or tc")
             ifaces[item["name"]] = mode
-        kw.setdefault("detach_on_stop", bool(counters.get("detach-on-stop", False)))
-        return cls(interfaces=ifaces, per_prefix=bool(counters.get("per-prefix", False)), **kw)  # type: ignore[arg-type]
+        kw.setdefault("detach_on_stop", _bool(counters.get("detach-on-stop", False)))
+        kw.setdefault("pin_dir", counters.get("pin-dir") or loader.DEFAULT_PIN_DIR)
+        kw.setdefault("state_dir", counters.get("state-dir") or DEFAULT_STATE_DIR)
+        return cls(interfaces=ifaces, per_prefix=_bool(counters.get("per-prefix", False)), **kw)  # type: ignore[arg-type]
+
+
+def _bool(v: object) -> bool:
+    return v.lower() == "true" if isinstance(v, str) else bool(v)
 
 
 class Service:

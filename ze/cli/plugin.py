@@ -174,7 +174,10 @@ def cmd_features(args: argparse.Namespace) -> int:
 
 
 def main_show_fallback(argv: list[str], show_commands: set[str]) -> list[str]:
-    """`ze show WORDS` where WORDS is not a built-in show command: a plugin's command."""
+    """`ze show WORDS` where WORDS is not a built-in show command, and `ze clear WORDS`: a plugin's
+    command (e.g. `ze show forwarding`, `ze clear forwarding`)."""
     if len(argv) >= 2 and argv[0] == "show" and not argv[1].startswith("-") and argv[1] not in show_commands:
+        return ["plugin", "command", *argv]
+    if len(argv) >= 2 and argv[0] == "clear" and not argv[1].startswith("-"):
         return ["plugin", "command", *argv]
     return argv
