@@ -151,6 +151,7 @@ def router_conf(pin_dir: str, state_dir: str) -> str:
         "rib { igp-cost none; }\n"
         "fib { kernel { table main; } }\n"
         "bpf {\n    counters {\n        interface r0 { mode xdp; }\n"
+        "        per-prefix true;\n"
         f'        pin-dir "{pin_dir}";\n        state-dir "{state_dir}";\n        detach-on-stop true;\n'
         "    }\n}\n"
     )
@@ -272,8 +273,23 @@ def test_daemon_counts_traffic_per_peer(tmp_path):
         # What the test did not send to a peer's prefix (our 11 unrouted frames, the sender's own
         # IPv6 housekeeping, ARP) is counted apart, never under a peer.
         assert c["unmatched"]["packets"] - start["unmatched"]["packets"] >= 11, c
-        one = forwarding(r, "p2")["counters"]
+        assert view["routes"] == {"ipv4": 3, "ipv6": 2}, view
+        one = forwarding(r, "peer", "p2")["counters"]
         assert list(one["peers"]) == ["p2"] and (one["peers"]["p2"]["packets"]) == want_p2[0]
+        assert forwarding(r, "p1")["counters"]["peers"]["p1"]["packets"] == want_p1[0]
+        unknown = r.ze("show", "forwarding", "peer", "nobody", "--json")
+        assert unknown.returncode == 1 and "no forwarding counters for peer 'nobody'" in unknown.stdout
+        rows = {
+            x["prefix"]: (x["peer"], x["packets"], x["bytes"]) for x in forwarding(r, "prefixes")["prefixes"]
+        }
+        assert rows == {
+            P1_V4: ("p1", 185, 120 * 142 + 40 * 98 + 25 * 76),
+            P1_MOVING: ("p1", 10, 10 * 142),
+            P1_V6: ("p1", 30, 30 * 126),
+            P2_V4: ("p2", 50, 50 * 242),
+            P2_V6: ("p2", 75, 60 * 72 + 15 * 90),
+        }, rows
+        assert [x["prefix"] for x in forwarding(r, "prefixes", "top", "1")["prefixes"]] == [P1_V4]
 
         # 10.3.0.0/16 moves from P1 to P2: P1 withdraws it, P2 announces it.
         r1 = p1.ze("bgp", "update-route", "r", f"update text nlri ipv4/unicast del {P1_MOVING}")
@@ -292,6 +308,7 @@ def test_daemon_counts_traffic_per_peer(tmp_path):
         view = wait_total(r, want_p1[0] + want_p2[0] + 33)
         assert counted(view, "p1") == want_p1, view["counters"]
         assert counted(view, "p2") == (want_p2[0] + 33, want_p2[1] + 33 * 142), view["counters"]
+        assert view["routes"] == {"ipv4": 3, "ipv6": 2}, view
 
         cleared = r.ze("clear", "forwarding", "--json")
         assert cleared.returncode == 0, cleared.stdout + cleared.stderr

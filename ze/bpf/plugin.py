@@ -21,6 +21,7 @@ from ze.core.log import get_logger
 
 log = get_logger("ze.bpf")
 DEFAULT_STATE_DIR = "/var/lib/ze"
+RESYNC_TOPIC = "sysrib/resync"  # ask for the whole best table again (answered on "sysrib/best")
 
 
 @dataclass
@@ -86,6 +87,8 @@ class Service:
         except OSError as e:
             return self._unavailable(f"cannot open pinned maps: {e}")
         self.forwarding.set_per_prefix(self.config.per_prefix)
+        # Pinned tries outlive ze: drop a previous run's routes; the full table follows (resync).
+        self.forwarding.resync([])
         for name, mode in self.config.interfaces.items():
             self.attach(name, mode)
         self.state, self.reason = "running", ""
@@ -161,7 +164,10 @@ async def run(plugin: Any) -> None:
 
     from ze.plugin.sdk import Registration, Reject
 
-    state: dict[str, Service | None] = {"svc": None}
+    state: dict[str, Any] = {"svc": None, "started": False}
+
+    async def ask_resync() -> None:
+        await plugin.publish(RESYNC_TOPIC, {"from": "bpf-counters"})
 
     def _config(sections: dict) -> BpfConfig | None:
         data = sections.get("bpf")
@@ -188,24 +194,44 @@ async def run(plugin: Any) -> None:
         if svc is None:
             svc = state["svc"] = Service(cfg)
             await asyncio.to_thread(svc.start)
+            if state["started"]:  # a reload added the section: the table is there already
+                await ask_resync()
         else:
             await asyncio.to_thread(svc.reconfigure, cfg)
+
+    @plugin.on_started
+    async def started() -> None:
+        state["started"] = True
+        await ask_resync()
 
     @plugin.on_event
     async def event(ev: Any) -> None:
         svc = state["svc"]
         if svc is None or svc.forwarding is None or ev.payload is None or ev.topic != "sysrib/best":
             return
-        await asyncio.to_thread(svc.forwarding.sync, list(changes(svc.forwarding, ev.payload)))
+        await asyncio.to_thread(apply_batch, svc.forwarding, ev.payload)
 
-    @plugin.on_command("show forwarding", "forwarding counters per peer (eBPF)", ["[PEER]"])
+    @plugin.on_command(
+        "show forwarding",
+        "forwarding counters per peer (eBPF); `prefixes [top N]`: per prefix",
+        ["[[peer] PEER | prefixes [top N]]"],
+    )
     def show_forwarding(args: list[str]) -> dict:
         svc = state["svc"]
         if svc is None:
             return {"state": "not configured", "reason": "no bpf section in the config"}
         out = svc.status()
-        if svc.forwarding is not None:
-            out["counters"] = svc.forwarding.show(args[0] if args else None)
+        if svc.forwarding is None:
+            return out
+        try:
+            if args and args[0] == "prefixes":
+                top = int(args[2]) if len(args) > 2 and args[1] == "top" else None
+                return {"prefixes": svc.forwarding.prefixes(top)}
+            peer = args[1] if len(args) > 1 and args[0] == "peer" else (args[0] if args else None)
+            out["routes"] = svc.forwarding.routes.count()
+            out["counters"] = svc.forwarding.show(peer)
+        except (KeyError, ValueError) as e:
+            raise Reject(str(e.args[0] if e.args else e)) from None
         return out
 
     @plugin.on_command("clear forwarding", "zero the forwarding counters", [])
@@ -222,6 +248,15 @@ async def run(plugin: Any) -> None:
     finally:
         if state["svc"] is not None:
             state["svc"].stop()
+
+
+def apply_batch(fwd: Forwarding, batch: Any) -> Any:
+    """One "sysrib/best" batch into the tries; a resync batch (the whole table of its family)
+    also removes that family's routes it does not hold. Returns the SyncStats."""
+    if getattr(batch, "resync", False):
+        afi = 2 if batch.family.startswith("ipv6") else 1
+        return fwd.resync(changes(fwd, batch), [afi])
+    return fwd.sync(list(changes(fwd, batch)))
 
 
 def changes(fwd: Forwarding, batch: Any) -> Iterator[tuple]:

@@ -393,3 +393,25 @@ def test_missing_kernel_headers_give_the_reason(tmp_path):
         f"kernel headers for {release} not found: /lib/modules/{release}/build is missing"
         " (scripts/bootstrap installs linux-headers-amd64 and links it there)"
     )
+
+
+def test_a_resync_batch_replaces_its_family_only(pinned, tmp_path):
+    from ze.bgp.events import BestBatch, NextHopSet
+    from ze.bpf.plugin import apply_batch
+
+    pin_dir, _ = pinned
+    fw = Forwarding(pin_dir, tmp_path)
+    try:
+        a, b = fw.peer_index("pa"), fw.peer_index("pb")
+        fw.resync(changes(("10.1.0.0/16", "10.2.0.0/16"), a, NH_A + NH_A) + changes(PEER_A[1:], a, NH_A[1:]))
+        via_b = NextHopSet("ebgp", ((NH_B[0], "pb", ""),))
+        st = apply_batch(fw, BestBatch("ipv4/unicast", ((Prefix.parse("10.2.0.0/16"), via_b),), (), True))
+        assert st.to_dict() == {"updated": 1, "withdrawn": 1, "syscalls": 2}
+        assert sorted(fw.routes.routes()) == sorted(
+            [(Prefix.parse("10.2.0.0/16"), b, ip(NH_B[0])), (Prefix.parse(PEER_A[1]), a, ip(NH_A[1]))]
+        )  # 10.1.0.0/16 is gone (not in the table), the IPv6 route stays (another family)
+        apply_batch(fw, BestBatch("ipv6/unicast", (), (Prefix.parse(PEER_A[1]),)))
+        assert fw.routes.count() == {"ipv4": 1, "ipv6": 0}
+    finally:
+        fw.resync([])
+        fw.close()

@@ -115,6 +115,8 @@ def test_yang_module_passes_pyang_strict():
         "        |  +--rw name    string\n"
         "        |  +--rw mode?   enumeration\n"
         "        +--rw per-prefix?       boolean\n"
+        "        +--rw pin-dir?          string\n"
+        "        +--rw state-dir?        string\n"
         "        +--rw detach-on-stop?   boolean\n"
     )
 
@@ -149,3 +151,26 @@ def test_show_table_text():
         "unmatched        0      0  0.0     0\n"
         "other            0      0  0.0     0"
     )
+
+
+def test_config_from_json_as_the_daemon_gives_it():
+    # The config hands a YANG list over as {key: {leaves}}; pin-dir and state-dir place one instance.
+    cfg = BpfConfig.from_json(
+        {
+            "counters": {
+                "interface": {"r0": {"mode": "xdp"}, "r1": {"mode": "tc"}, "r2": {}},
+                "pin-dir": "/sys/fs/bpf/ze-lab",
+                "state-dir": "/tmp/ze-state",
+                "detach-on-stop": True,
+                "per-prefix": "false",
+            }
+        }
+    )
+    assert (cfg.interfaces, cfg.pin_dir, cfg.state_dir, cfg.detach_on_stop, cfg.per_prefix) == (
+        {"r0": "xdp", "r1": "tc", "r2": "xdp"},
+        "/sys/fs/bpf/ze-lab",
+        "/tmp/ze-state",
+        True,
+        False,
+    )
+    assert BpfConfig.from_json({}).state_dir == "/var/lib/ze"
