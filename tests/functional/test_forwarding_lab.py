@@ -135,7 +135,7 @@ class NsenterRunning(NetnsRunning):
         return self.proc.wait(timeout=timeout)
 
 
-def router_conf(pin_dir: str, state_dir: str) -> str:
+def router_conf(pin_dir: str, state_dir: str, mode: str = "xdp") -> str:
     peers = "\n".join(
         f"    peer {name} {{ remote {{ ip {ip}; as {asn}; }} local-address {me}; family {{ ipv4 unicast; ipv6 unicast; }} }}"
         for name, ip, asn, me in (
@@ -150,7 +150,7 @@ def router_conf(pin_dir: str, state_dir: str) -> str:
         "plugin { internal bgp-rib; internal sysrib; internal fib-kernel; internal bpf-counters; }\n"
         "rib { igp-cost none; }\n"
         "fib { kernel { table main; } }\n"
-        "bpf {\n    counters {\n        interface r0 { mode xdp; }\n"
+        f"bpf {{\n    counters {{\n        interface r0 {{ mode {mode}; }}\n"
         "        per-prefix true;\n"
         f'        pin-dir "{pin_dir}";\n        state-dir "{state_dir}";\n        detach-on-stop true;\n'
         "    }\n}\n"
@@ -316,8 +316,26 @@ def test_daemon_counts_traffic_per_peer(tmp_path):
         assert counted(view, "p1") == (0, 0) and counted(view, "p2") == (0, 0)
         assert view["counters"]["total"]["packets"] == 0
 
+        # A reload moves r0 to the tc program: the XDP one goes, the counts go on (same maps).
+        assert '"mode"' in attached_progs(lab.router, "r0")  # XDP attached
+        r.conf.write_text(router_conf(pin_dir, str(tmp_path / "state"), mode="tc"))
+        reload = r.ze("signal", "reload", "--json")
+        assert reload.returncode == 0, reload.stdout + reload.stderr
+        wait_for(lambda: forwarding(r)["interfaces"] == {"r0": {"mode": "tc", "attached": "ingress"}}, 15)
+        on = attached_progs(lab.router, "r0")
+        assert '"mode"' not in on and "ze_tc" in on, on
+        lab.send(
+            [
+                {"dst": "10.2.3.4", "proto": "udp", "count": 21, "payload": 200},  # P2
+                {"dev": "s0", "frame": frame(lab, [100], ipv4_udp("10.1.9.9", 30)), "count": 9},  # P1, tagged
+                {"dst": "2001:db8:a::9", "proto": "icmp", "count": 4, "payload": 64},  # P1
+            ]
+        )
+        view = wait_total(r, 34)
+        assert counted(view, "p1") == (13, 9 * 76 + 4 * 126), view["counters"]
+        assert counted(view, "p2") == (21, 21 * 242), view["counters"]
+
         # A graceful stop with detach-on-stop: nothing attached, nothing pinned.
-        assert attached_progs(lab.router, "r0"), "the XDP program should be attached while ze runs"
         assert r.terminate() == 0, r.log.read_text()[-3000:]
         assert attached_progs(lab.router, "r0") == ""
         if shutil.which("bpftool"):
