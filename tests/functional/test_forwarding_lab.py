@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.functional.bpf.lab import Lab, frame, ipv4_udp, ipv6_icmp, sh
-from tests.functional.conftest import ZE, wait_for
+from tests.functional.conftest import ZE, Running, wait_for
 from tests.functional.speaker.lab import NetnsRunning, conf, established, have_netns
 
 pytestmark = [
@@ -355,3 +355,39 @@ def test_daemon_counts_traffic_per_peer(tmp_path):
             from ze.bpf import loader
 
             loader.unpin(pin_dir)
+
+
+def test_daemon_without_bcc_runs_and_says_why(tmp_path):
+    # A bcc that cannot be imported (what a machine without python3-bpfcc gives the loader child).
+    fake = tmp_path / "fake"
+    (fake / "bcc").mkdir(parents=True)
+    (fake / "bcc" / "__init__.py").write_text("raise ImportError(\"No module named 'bcc'\", name='bcc')\n")
+    pin_dir = f"/sys/fs/bpf/ze-fwdnobcc-{os.getpid()}"
+    text = (
+        "bgp { router-id 127.0.0.1; local-as 65000; listen { port 0; } }\n"
+        "plugin { internal bpf-counters; }\n"
+        f'bpf {{ counters {{ interface lo; pin-dir "{pin_dir}"; state-dir "{tmp_path}"; }} }}\n'
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = f"{fake}:{root}"
+    try:
+        r = Running(tmp_path, text).start()
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH")
+        else:
+            os.environ["PYTHONPATH"] = old
+    try:
+        why = "bcc (python3-bpfcc) not importable: No module named 'bcc'"
+        view = wait_for(lambda: (v := forwarding(r))["state"] != "stopped" and v, 30)
+        assert (view["state"], view["reason"]) == ("unavailable", why), view
+        assert "counters" not in view
+        assert r.json("show", "peers") is not None  # the rest of ze answers
+        logged = [x for x in r.logs() if x.get("message") == "forwarding counters unavailable"]
+        assert [x.get("error") for x in logged] == [why], logged
+        cleared = r.ze("clear", "forwarding", "--json")
+        assert cleared.returncode == 1 and "no forwarding counters are running" in cleared.stdout
+    finally:
+        r.stop()
+        subprocess.run(["rmdir", pin_dir], capture_output=True)

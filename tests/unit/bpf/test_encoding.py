@@ -130,7 +130,7 @@ def test_manifest_imports_no_bcc():
 def test_manifest_fields():
     from ze.bpf.manifest import PLUGIN
 
-    assert (PLUGIN.requires, PLUGIN.config_roots, PLUGIN.yang) == (("bcc",), ("bpf",), ("ze-bpf.yang",))
+    assert (PLUGIN.requires, PLUGIN.config_roots, PLUGIN.yang) == ((), ("bpf",), ("ze-bpf.yang",))
     assert all((FEATURE / y).exists() for y in PLUGIN.yang)
 
 
