@@ -49,9 +49,10 @@ class Forwarding:
         """Apply a batch of (prefix, peer index (0 withdraws), next hop) changes."""
         return self.routes.apply(changes)
 
-    def resync(self, routes: Iterable[Change]) -> SyncStats:
-        """Make the tries hold exactly these routes (start-up, after a netlink resync)."""
-        return self.routes.resync(routes)
+    def resync(self, routes: Iterable[Change], afis: Iterable[int] | None = None) -> SyncStats:
+        """Make the tries hold exactly these routes (start-up, after a netlink resync); `afis`: only
+        those families' tries."""
+        return self.routes.resync(routes, afis)
 
     def remove_peer(self, name: str) -> None:
         """A peer left the config: free its slot and zero its counters for the next owner."""

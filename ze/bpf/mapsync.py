@@ -102,9 +102,10 @@ class RouteMaps:
                 st.withdrawn += len(dels)
             entries.clear()
 
-    def resync(self, routes: Iterable[Change]) -> SyncStats:
+    def resync(self, routes: Iterable[Change], afis: Iterable[int] | None = None) -> SyncStats:
         """Make the tries hold exactly `routes` (start-up, or after a netlink resync): write them all,
-        then delete every key not among them."""
+        then delete every key not among them; `afis` limits that to some tries (a one-family resync
+        leaves the other family alone)."""
         want: dict[int, set[bytes]] = {AFI.IPV4: set(), AFI.IPV6: set()}
 
         def upserts() -> Iterable[Change]:
@@ -114,7 +115,10 @@ class RouteMaps:
                     yield change
 
         st = self.apply(upserts())
+        only = None if afis is None else set(afis)
         for afi, trie in self.tries.items():
+            if only is not None and afi not in only:
+                continue
             stale = [k for k in trie.keys() if k not in want[afi]]
             for i in range(0, len(stale), _BATCH):
                 part = stale[i : i + _BATCH]

@@ -21,6 +21,7 @@ from ze.core.log import get_logger
 
 log = get_logger("ze.bpf")
 DEFAULT_STATE_DIR = "/var/lib/ze"
+RESYNC_TOPIC = "sysrib/resync"  # ask for the whole best table again (answered on "sysrib/best")
 
 
 @dataclass
@@ -37,15 +38,24 @@ class BpfConfig:
     @classmethod
     def from_json(cls, data: dict, **kw: object) -> BpfConfig:
         """From the config section as JSON: {"counters": {"interface": [{"name","mode"}], "per-prefix"}}."""
-        counters = data.get("counters", {})
+        counters = data.get("counters") or {}
         ifaces = {}
-        for item in counters.get("interface", []):
-            mode = item.get("mode", "xdp")
+        items = counters.get("interface") or []
+        if isinstance(items, dict):  # the config's form of a YANG list: {key: {leaves}}
+            items = [{"name": k, **(v or {})} for k, v in items.items()]
+        for item in items:
+            mode = item.get("mode") or "xdp"
             if mode not in attach_mod.MODES:
                 raise ValueError(f"bpf counters interface {item.get('name')}: mode {mode!r} is not xdp or tc")
             ifaces[item["name"]] = mode
-        kw.setdefault("detach_on_stop", bool(counters.get("detach-on-stop", False)))
-        return cls(interfaces=ifaces, per_prefix=bool(counters.get("per-prefix", False)), **kw)  # type: ignore[arg-type]
+        kw.setdefault("detach_on_stop", _bool(counters.get("detach-on-stop", False)))
+        kw.setdefault("pin_dir", counters.get("pin-dir") or loader.DEFAULT_PIN_DIR)
+        kw.setdefault("state_dir", counters.get("state-dir") or DEFAULT_STATE_DIR)
+        return cls(interfaces=ifaces, per_prefix=_bool(counters.get("per-prefix", False)), **kw)  # type: ignore[arg-type]
+
+
+def _bool(v: object) -> bool:
+    return v.lower() == "true" if isinstance(v, str) else bool(v)
 
 
 class Service:
@@ -77,6 +87,8 @@ class Service:
         except OSError as e:
             return self._unavailable(f"cannot open pinned maps: {e}")
         self.forwarding.set_per_prefix(self.config.per_prefix)
+        # Pinned tries outlive ze: drop a previous run's routes; the full table follows (resync).
+        self.forwarding.resync([])
         for name, mode in self.config.interfaces.items():
             self.attach(name, mode)
         self.state, self.reason = "running", ""
@@ -152,7 +164,10 @@ async def run(plugin: Any) -> None:
 
     from ze.plugin.sdk import Registration, Reject
 
-    state: dict[str, Service | None] = {"svc": None}
+    state: dict[str, Any] = {"svc": None, "started": False}
+
+    async def ask_resync() -> None:
+        await plugin.publish(RESYNC_TOPIC, {"from": "bpf-counters"})
 
     def _config(sections: dict) -> BpfConfig | None:
         data = sections.get("bpf")
@@ -179,24 +194,44 @@ async def run(plugin: Any) -> None:
         if svc is None:
             svc = state["svc"] = Service(cfg)
             await asyncio.to_thread(svc.start)
+            if state["started"]:  # a reload added the section: the table is there already
+                await ask_resync()
         else:
             await asyncio.to_thread(svc.reconfigure, cfg)
+
+    @plugin.on_started
+    async def started() -> None:
+        state["started"] = True
+        await ask_resync()
 
     @plugin.on_event
     async def event(ev: Any) -> None:
         svc = state["svc"]
         if svc is None or svc.forwarding is None or ev.payload is None or ev.topic != "sysrib/best":
             return
-        await asyncio.to_thread(svc.forwarding.sync, list(changes(svc.forwarding, ev.payload)))
+        await asyncio.to_thread(apply_batch, svc.forwarding, ev.payload)
 
-    @plugin.on_command("show forwarding", "forwarding counters per peer (eBPF)", ["[PEER]"])
+    @plugin.on_command(
+        "show forwarding",
+        "forwarding counters per peer (eBPF); `prefixes [top N]`: per prefix",
+        ["[[peer] PEER | prefixes [top N]]"],
+    )
     def show_forwarding(args: list[str]) -> dict:
         svc = state["svc"]
         if svc is None:
             return {"state": "not configured", "reason": "no bpf section in the config"}
         out = svc.status()
-        if svc.forwarding is not None:
-            out["counters"] = svc.forwarding.show(args[0] if args else None)
+        if svc.forwarding is None:
+            return out
+        try:
+            if args and args[0] == "prefixes":
+                top = int(args[2]) if len(args) > 2 and args[1] == "top" else None
+                return {"prefixes": svc.forwarding.prefixes(top)}
+            peer = args[1] if len(args) > 1 and args[0] == "peer" else (args[0] if args else None)
+            out["routes"] = svc.forwarding.routes.count()
+            out["counters"] = svc.forwarding.show(peer)
+        except (KeyError, ValueError) as e:
+            raise Reject(str(e.args[0] if e.args else e)) from None
         return out
 
     @plugin.on_command("clear forwarding", "zero the forwarding counters", [])
@@ -213,6 +248,15 @@ async def run(plugin: Any) -> None:
     finally:
         if state["svc"] is not None:
             state["svc"].stop()
+
+
+def apply_batch(fwd: Forwarding, batch: Any) -> Any:
+    """One "sysrib/best" batch into the tries; a resync batch (the whole table of its family)
+    also removes that family's routes it does not hold. Returns the SyncStats."""
+    if getattr(batch, "resync", False):
+        afi = 2 if batch.family.startswith("ipv6") else 1
+        return fwd.resync(changes(fwd, batch), [afi])
+    return fwd.sync(list(changes(fwd, batch)))
 
 
 def changes(fwd: Forwarding, batch: Any) -> Iterator[tuple]:

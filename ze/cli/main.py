@@ -32,13 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
-    # `ze CONFIG` is `ze run CONFIG`.
-    if argv and not argv[0].startswith("-") and argv[0] not in parser.get_default("commands"):
-        argv = ["run", *argv]
     from ze.cli.plugin import main_show_fallback
     from ze.cli.show import SHOW_COMMANDS
 
-    argv = main_show_fallback(argv, SHOW_COMMANDS)  # `ze show forwarding`: a plugin's command
+    argv = main_show_fallback(argv, SHOW_COMMANDS)  # `ze show|clear forwarding`: a plugin's command
+    # `ze CONFIG` is `ze run CONFIG`.
+    if argv and not argv[0].startswith("-") and argv[0] not in parser.get_default("commands"):
+        argv = ["run", *argv]
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:

@@ -86,13 +86,54 @@ def cmd_command(args: argparse.Namespace) -> int:
         res = d["result"]
         out = res.get("data")
         if isinstance(out, dict):
-            from ze.cli.show import _flatten
-
-            output.keyvalues(f"{' '.join(args.words)} ({res.get('plugin')})", _flatten(out))
+            title = f"{' '.join(args.words)} ({res.get('plugin')})"
+            scalars, tables = split_tables(out)
+            if scalars or not tables:
+                output.keyvalues(title, scalars)
+            for name, columns, rows in tables:
+                output.table(name, columns, rows)
         else:
             print(out if isinstance(out, str) else output.dumps(out))
 
     return output.ok(data, args.json, human)
+
+
+def _row(v: Any) -> bool:
+    return isinstance(v, dict) and bool(v) and not any(isinstance(x, (dict, list)) for x in v.values())
+
+
+def split_tables(obj: dict, prefix: str = "") -> tuple[list[tuple[str, Any]], list[tuple[str, list, list]]]:
+    """A plugin command's answer for people: the flat dicts of one dict that all have the same keys
+    ({peer: {packets, bytes}}) and a list of flat dicts become tables (one column per key);
+    everything else becomes key/value lines."""
+    from ze.cli.show import _flatten
+
+    scalars: list[tuple[str, Any]] = []
+    tables: list[tuple[str, list, list]] = []
+    rows_here: list[tuple[str, dict]] = []
+    for k, v in obj.items():
+        name = f"{prefix}.{k}" if prefix else str(k)
+        if _row(v):
+            rows_here.append((str(k), v))
+        elif isinstance(v, dict) and v:
+            s, t = split_tables(v, name)
+            scalars += s
+            tables += t
+        elif isinstance(v, list) and v and all(_row(x) for x in v):
+            cols = list(dict.fromkeys(c for x in v for c in x))
+            tables.append((name, cols, [[x.get(c, "") for c in cols] for x in v]))
+        else:
+            scalars += _flatten(v, name)
+    alike = len({tuple(r) for _, r in rows_here}) == 1
+    if rows_here and (not alike or (len(rows_here) == 1 and len(obj) > 1)):  # not a table: key/values
+        for k, r in rows_here:
+            scalars += _flatten(r, f"{prefix}.{k}" if prefix else k)
+    elif rows_here:
+        cols = list(dict.fromkeys(c for _, r in rows_here for c in r))
+        tables.insert(
+            0, (prefix or "", ["", *cols], [[k, *(r.get(c, "") for c in cols)] for k, r in rows_here])
+        )
+    return scalars, tables
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -174,7 +215,10 @@ def cmd_features(args: argparse.Namespace) -> int:
 
 
 def main_show_fallback(argv: list[str], show_commands: set[str]) -> list[str]:
-    """`ze show WORDS` where WORDS is not a built-in show command: a plugin's command."""
+    """`ze show WORDS` where WORDS is not a built-in show command, and `ze clear WORDS`: a plugin's
+    command (e.g. `ze show forwarding`, `ze clear forwarding`)."""
     if len(argv) >= 2 and argv[0] == "show" and not argv[1].startswith("-") and argv[1] not in show_commands:
+        return ["plugin", "command", *argv]
+    if len(argv) >= 2 and argv[0] == "clear" and not argv[1].startswith("-"):
         return ["plugin", "command", *argv]
     return argv

@@ -13,11 +13,13 @@ parallel runs do not collide.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 PEER_A = ("10.1.0.0/16", "2001:db8:a::/48")
 PEER_B = ("10.2.0.0/16", "2001:db8:b::/48")
@@ -112,6 +114,32 @@ class Lab:
         for n in reversed(self.created):
             sh("ip", "netns", "del", n, check=False)
         self.created.clear()
+
+
+def frame(lab: Any, tags: list[int], l3: bytes) -> str:
+    """An Ethernet frame from the sender to the router with 802.1Q/802.1ad tags before l3."""
+    dst = bytes.fromhex(lab.router_mac.replace(":", ""))
+    src = bytes.fromhex(lab.sender_mac.replace(":", ""))
+    out = dst + src
+    tpids = [0x88A8, 0x8100] if len(tags) == 2 else [0x8100] * len(tags)
+    for tpid, vid in zip(tpids, tags):
+        out += tpid.to_bytes(2, "big") + vid.to_bytes(2, "big")
+    return (out + (0x0800 if l3[0] >> 4 == 4 else 0x86DD).to_bytes(2, "big") + l3).hex().upper()
+
+
+def ipv4_udp(dst: str, size: int) -> bytes:
+    total = 20 + 8 + size
+    head = bytes([0x45, 0, *total.to_bytes(2, "big"), 0, 0, 0, 0, 64, 17, 0, 0])
+    return (
+        head + ipaddress.ip_address("192.0.2.2").packed + ipaddress.ip_address(dst).packed + bytes(8 + size)
+    )
+
+
+def ipv6_icmp(dst: str, size: int) -> bytes:
+    plen = 8 + size
+    head = bytes([0x60, 0, 0, 0, *plen.to_bytes(2, "big"), 58, 64])
+    body = bytes([128, 0, 0, 0, 0, 1, 0, 1]) + bytes(size)
+    return head + ipaddress.ip_address("2001:db8:1::2").packed + ipaddress.ip_address(dst).packed + body
 
 
 SENDER = textwrap.dedent(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.bpf.lab import NH_A, NH_B, PEER_A, PEER_B, Lab, sh
+from tests.functional.bpf.lab import NH_A, NH_B, PEER_A, PEER_B, Lab, frame, ipv4_udp, ipv6_icmp, sh
 from ze.bgp.wire.nlri.prefix import Prefix
 from ze.bpf import attach, loader
 from ze.bpf.forwarding import Forwarding
@@ -71,32 +71,6 @@ def fw(lab, pinned):
     finally:
         attach.detach("r0", lab.router)
         fw.close()
-
-
-def frame(lab: Lab, tags: list[int], l3: bytes) -> str:
-    """An Ethernet frame from the sender to the router with 802.1Q/802.1ad tags before l3."""
-    dst = bytes.fromhex(lab.router_mac.replace(":", ""))
-    src = bytes.fromhex(lab.sender_mac.replace(":", ""))
-    out = dst + src
-    tpids = [0x88A8, 0x8100] if len(tags) == 2 else [0x8100] * len(tags)
-    for tpid, vid in zip(tpids, tags):
-        out += tpid.to_bytes(2, "big") + vid.to_bytes(2, "big")
-    return (out + (0x0800 if l3[0] >> 4 == 4 else 0x86DD).to_bytes(2, "big") + l3).hex().upper()
-
-
-def ipv4_udp(dst: str, size: int) -> bytes:
-    total = 20 + 8 + size
-    head = bytes([0x45, 0, *total.to_bytes(2, "big"), 0, 0, 0, 0, 64, 17, 0, 0])
-    return (
-        head + ipaddress.ip_address("192.0.2.2").packed + ipaddress.ip_address(dst).packed + bytes(8 + size)
-    )
-
-
-def ipv6_icmp(dst: str, size: int) -> bytes:
-    plen = 8 + size
-    head = bytes([0x60, 0, 0, 0, *plen.to_bytes(2, "big"), 58, 64])
-    body = bytes([128, 0, 0, 0, 0, 1, 0, 1]) + bytes(size)
-    return head + ipaddress.ip_address("2001:db8:1::2").packed + ipaddress.ip_address(dst).packed + body
 
 
 def send_known(lab: Lab) -> dict[str, tuple[int, int]]:
@@ -419,3 +393,25 @@ def test_missing_kernel_headers_give_the_reason(tmp_path):
         f"kernel headers for {release} not found: /lib/modules/{release}/build is missing"
         " (scripts/bootstrap installs linux-headers-amd64 and links it there)"
     )
+
+
+def test_a_resync_batch_replaces_its_family_only(pinned, tmp_path):
+    from ze.bgp.events import BestBatch, NextHopSet
+    from ze.bpf.plugin import apply_batch
+
+    pin_dir, _ = pinned
+    fw = Forwarding(pin_dir, tmp_path)
+    try:
+        a, b = fw.peer_index("pa"), fw.peer_index("pb")
+        fw.resync(changes(("10.1.0.0/16", "10.2.0.0/16"), a, NH_A + NH_A) + changes(PEER_A[1:], a, NH_A[1:]))
+        via_b = NextHopSet("ebgp", ((NH_B[0], "pb", ""),))
+        st = apply_batch(fw, BestBatch("ipv4/unicast", ((Prefix.parse("10.2.0.0/16"), via_b),), (), True))
+        assert st.to_dict() == {"updated": 1, "withdrawn": 1, "syscalls": 2}
+        assert sorted(fw.routes.routes()) == sorted(
+            [(Prefix.parse("10.2.0.0/16"), b, ip(NH_B[0])), (Prefix.parse(PEER_A[1]), a, ip(NH_A[1]))]
+        )  # 10.1.0.0/16 is gone (not in the table), the IPv6 route stays (another family)
+        apply_batch(fw, BestBatch("ipv6/unicast", (), (Prefix.parse(PEER_A[1]),)))
+        assert fw.routes.count() == {"ipv4": 1, "ipv6": 0}
+    finally:
+        fw.resync([])
+        fw.close()

@@ -115,6 +115,8 @@ def test_yang_module_passes_pyang_strict():
         "        |  +--rw name    string\n"
         "        |  +--rw mode?   enumeration\n"
         "        +--rw per-prefix?       boolean\n"
+        "        +--rw pin-dir?          string\n"
+        "        +--rw state-dir?        string\n"
         "        +--rw detach-on-stop?   boolean\n"
     )
 
@@ -128,7 +130,7 @@ def test_manifest_imports_no_bcc():
 def test_manifest_fields():
     from ze.bpf.manifest import PLUGIN
 
-    assert (PLUGIN.requires, PLUGIN.config_roots, PLUGIN.yang) == (("bcc",), ("bpf",), ("ze-bpf.yang",))
+    assert (PLUGIN.requires, PLUGIN.config_roots, PLUGIN.yang) == ((), ("bpf",), ("ze-bpf.yang",))
     assert all((FEATURE / y).exists() for y in PLUGIN.yang)
 
 
@@ -162,3 +164,26 @@ def test_loader_capabilities(tmp_path):
     status.write_text("CapEff:\t0000000000000000\n")
     assert loader.missing_caps(str(status)) == ["CAP_NET_ADMIN", "CAP_PERFMON", "CAP_BPF"]
     assert loader.missing_caps(str(tmp_path / "absent")) == ["CAP_NET_ADMIN", "CAP_PERFMON", "CAP_BPF"]
+
+
+def test_config_from_json_as_the_daemon_gives_it():
+    # The config hands a YANG list over as {key: {leaves}}; pin-dir and state-dir place one instance.
+    cfg = BpfConfig.from_json(
+        {
+            "counters": {
+                "interface": {"r0": {"mode": "xdp"}, "r1": {"mode": "tc"}, "r2": {}},
+                "pin-dir": "/sys/fs/bpf/ze-lab",
+                "state-dir": "/tmp/ze-state",
+                "detach-on-stop": True,
+                "per-prefix": "false",
+            }
+        }
+    )
+    assert (cfg.interfaces, cfg.pin_dir, cfg.state_dir, cfg.detach_on_stop, cfg.per_prefix) == (
+        {"r0": "xdp", "r1": "tc", "r2": "xdp"},
+        "/sys/fs/bpf/ze-lab",
+        "/tmp/ze-state",
+        True,
+        False,
+    )
+    assert BpfConfig.from_json({}).state_dir == "/var/lib/ze"

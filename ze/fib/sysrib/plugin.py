@@ -13,6 +13,8 @@ from typing import Any
 from ze.bgp.events import BestBatch
 from ze.fib.sysrib.service import TOPIC_OUT, SysRib, SysribConfig
 
+TOPIC_RESYNC = "sysrib/resync"  # any payload: publish the whole best table on TOPIC_OUT
+
 
 async def run(plugin: Any) -> None:
     from ze.plugin.sdk import Registration, Reject
@@ -51,6 +53,9 @@ async def run(plugin: Any) -> None:
     @plugin.on_event
     async def event(ev: Any) -> None:
         rib = state["rib"]
+        if rib is not None and ev.topic == TOPIC_RESYNC:  # a consumer (re)started: the whole table
+            await publish(rib.resync())
+            return
         if rib is None or not isinstance(ev.payload, BestBatch):
             return
         out = rib.on_best(ev.payload, "bgp")
@@ -78,5 +83,5 @@ async def run(plugin: Any) -> None:
                 raise Reject(str(e)) from None
         return rib.status()
 
-    plugin.set_startup_subscriptions(events=["rib/best"])
+    plugin.set_startup_subscriptions(events=["rib/best", TOPIC_RESYNC])
     await plugin.run(Registration(wants_config=["fib"]))
