@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ZE := $(VENV)/bin/ze
 SAMPLE := examples/update-sample.hex
 
-.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf bench-rib bench-plugins bench-ingest
+.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf bench-rib bench-plugins bench-ingest bench-convergence
 
 bootstrap:
 	@scripts/bootstrap
@@ -32,6 +32,9 @@ bench-io: bootstrap
 
 bench-ingest: bootstrap
 	$(PY) bench/ingest.py
+
+bench-convergence: bootstrap
+	$(PY) bench/convergence.py
 
 bench-bpf: bootstrap
 	$(PY) bench/bpf.py
