@@ -10,8 +10,10 @@ the sender's first UPDATE until the DUT namespace's main table holds every prefi
 own counter, /proc/<pid>/net/fib_triestat, polled; then confirmed with `ip route show`). Peak RSS
 is the sum of VmHWM over the DUT's processes (ze: the daemon; BIRD: bird; FRR: bgpd + zebra).
 
-`--prefixes N` cuts the recording after the UPDATE that brings the count of distinct prefixes to N
-(written to a temporary MRT file the sender replays). Figures are printed, never asserted.
+The sender replays a copy of the recording (a temporary MRT file) without the UPDATEs that carry
+AS 0 in their AS_PATH (4 prefixes of the 2015 table): RFC 7607 makes them treat-as-withdraw, which
+ze does while BIRD and FRR install them, so with them no DUT would install the same count.
+`--prefixes N` also cuts that copy after the UPDATE that brings the distinct prefixes to N. Figures are printed, never asserted.
 Needs root (namespaces).
 
     sudo .venv/bin/python bench/convergence.py                        # the whole real table
@@ -65,26 +67,62 @@ def update_prefixes(msg: bytes) -> tuple[list[tuple[int, bytes]], list[tuple[int
     return withdrawn, announced
 
 
-def cut_mrt(data: bytes, limit: int) -> tuple[bytes, int]:
+def has_as0(msg: bytes, as4: bool = True) -> bool:
+    """Whether an UPDATE's AS_PATH holds AS 0 (RFC 7607: treat-as-withdraw; ze does, BIRD and FRR
+    install such routes)."""
+    wlen = struct.unpack_from("!H", msg, 19)[0]
+    pos = 21 + wlen
+    end = pos + 2 + struct.unpack_from("!H", msg, pos)[0]
+    pos += 2
+    while pos + 3 <= end:
+        flags, code = msg[pos], msg[pos + 1]
+        if flags & 0x10:
+            alen, pos = struct.unpack_from("!H", msg, pos + 2)[0], pos + 4
+        else:
+            alen, pos = msg[pos + 2], pos + 3
+        if code == 2:
+            i, stop, size = pos, pos + alen, 4 if as4 else 2
+            while i + 2 <= stop:
+                count = msg[i + 1]
+                asns = msg[i + 2 : i + 2 + count * size]
+                if any(int.from_bytes(asns[k : k + size], "big") == 0 for k in range(0, len(asns), size)):
+                    return True
+                i += 2 + count * size
+            return False
+        pos += alen
+    return False
+
+
+def cut_mrt(data: bytes, limit: int = 0) -> tuple[bytes, int, int]:
     """The records of `data` (a decompressed MRT file) up to the BGP4MP UPDATE that brings the
-    distinct IPv4 prefixes announced (net of withdrawals) to `limit`; and that count."""
+    distinct IPv4 prefixes announced (net of withdrawals) to `limit` (0: all), without the UPDATEs
+    whose AS_PATH holds AS 0 (RFC 7607), so every DUT must install the same set; returns the
+    records, the prefixes they hold and the count of UPDATEs dropped."""
     held: set[tuple[int, bytes]] = set()
+    out: list[bytes] = []
+    dropped = 0
     pos, end = 0, len(data)
     while pos + 12 <= end:
         _ts, mtype, sub, length = _REC.unpack_from(data, pos)
         nxt = pos + 12 + length
         if nxt > end:
             break
+        rec = data[pos:nxt]
+        pos = nxt
         if mtype in (mrtfile.BGP4MP, mrtfile.BGP4MP_ET) and sub in (mrtfile.MESSAGE, mrtfile.MESSAGE_AS4):
-            for _as4, _peer, msg in mrtfile.messages(data[pos:nxt]):
+            for as4, _peer, msg in mrtfile.messages(rec):
                 if len(msg) >= 23 and msg[18] == 2:
+                    if has_as0(msg, as4):
+                        dropped += 1
+                        rec = b""
+                        continue
                     withdrawn, announced = update_prefixes(msg)
                     held.difference_update(withdrawn)
                     held.update(announced)
-        pos = nxt
-        if len(held) >= limit:
+        out.append(rec)
+        if limit and len(held) >= limit:
             break
-    return data[:pos], len(held)
+    return b"".join(out), len(held), dropped
 
 
 def run_one(harness: Path, dut: str, source: list[str], args: argparse.Namespace) -> dict:
@@ -178,15 +216,18 @@ def main() -> int:
     tmp = None
     mrt = Path(args.mrt)
     if mrt.exists():
-        source = ["--mrt", str(mrt.resolve())]
-        if args.prefixes:
-            data, held = cut_mrt(mrtfile.read(mrt), args.prefixes)
-            tmp = tempfile.NamedTemporaryFile(prefix="ze-conv-", suffix=".mrt.gz", delete=False)
-            with gzip.open(tmp, "wb", compresslevel=1) as f:
-                f.write(data)
-            tmp.close()
-            source = ["--mrt", tmp.name]
-            print(f"[convergence] {mrt.name} cut at {held:,} prefixes", file=sys.stderr)
+        data, held, dropped = cut_mrt(mrtfile.read(mrt), args.prefixes)
+        tmp = tempfile.NamedTemporaryFile(prefix="ze-conv-", suffix=".mrt.gz", delete=False)
+        with gzip.open(tmp, "wb", compresslevel=1) as f:
+            f.write(data)
+        tmp.close()
+        source = ["--mrt", tmp.name]
+        print(
+            f"[convergence] {mrt.name}: {held:,} prefixes replayed"
+            f"{f' (cut at --prefixes {args.prefixes:,})' if args.prefixes else ''},"
+            f" {dropped} UPDATEs with AS 0 in AS_PATH left out (RFC 7607)",
+            file=sys.stderr,
+        )
         label = f"mrt:{mrt.name}"
     else:
         n = args.prefixes or args.synthetic

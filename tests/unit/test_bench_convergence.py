@@ -21,9 +21,10 @@ from ze.config.schema import load_schema  # noqa: E402
 from ze.hub.discovery import discover, yang_files  # noqa: E402
 
 
-def update(withdrawn: list[bytes], nlri: list[bytes]) -> bytes:
+def update(withdrawn: list[bytes], nlri: list[bytes], path: tuple[int, ...] = (3856, 174)) -> bytes:
     w = b"".join(withdrawn)
-    attrs = b"\x40\x01\x01\x00"  # ORIGIN igp (enough for the cut, which reads no attribute)
+    seg = bytes([2, len(path)]) + b"".join(a.to_bytes(4, "big") for a in path)
+    attrs = b"\x40\x01\x01\x00" + bytes([0x40, 2, len(seg)]) + seg  # ORIGIN igp, AS_PATH (4-octet)
     body = struct.pack("!H", len(w)) + w + struct.pack("!H", len(attrs)) + attrs + b"".join(nlri)
     return b"\xff" * 16 + struct.pack("!HB", 19 + len(body), 2) + body
 
@@ -54,21 +55,32 @@ def test_cut_stops_at_the_update_reaching_the_limit_net_of_withdrawals():
         record(update([], [p24(10, 0, 4)])),
     ]
     data = b"".join(recs)
-    cut, held = convergence.cut_mrt(data, 3)
-    assert cut == b"".join(recs[:3]) and held == 3
+    cut, held, dropped = convergence.cut_mrt(data, 3)
+    assert cut == b"".join(recs[:3]) and held == 3 and dropped == 0
     # what the cut holds is exactly what the harness's sender would replay
     assert [m for _a, _p, m in mrtfile.messages(cut)] == [
         m for _a, _p, m in mrtfile.messages(b"".join(recs[:3]))
     ]
-    cut, held = convergence.cut_mrt(data, 10**6)  # no limit reached: the whole file
+    cut, held, _ = convergence.cut_mrt(data, 10**6)  # no limit reached: the whole file
     assert cut == data and held == 4
+    assert convergence.cut_mrt(data) == (data, 4, 0)  # 0: no limit
 
 
 def test_cut_keeps_non_update_records_in_order():
     state = struct.pack("!IHHI", 0, mrtfile.BGP4MP, 0, 4) + b"\0\0\0\0"  # a STATE_CHANGE-ish record
     recs = [state, record(update([], [p24(10, 0, 0)]), mrtfile.BGP4MP)]
-    cut, held = convergence.cut_mrt(b"".join(recs), 1)
+    cut, held, _ = convergence.cut_mrt(b"".join(recs), 1)
     assert cut == b"".join(recs) and held == 1
+
+
+def test_updates_with_as0_in_the_path_are_left_out():
+    bad = record(update([], [p24(10, 9, 9)], path=(3856, 0, 174)))
+    recs = [record(update([], [p24(10, 0, 0)])), bad, record(update([], [p24(10, 0, 1)]))]
+    assert convergence.has_as0(update([], [], path=(0,)))
+    assert not convergence.has_as0(update([], [], path=(3856, 174)))
+    assert not convergence.has_as0(update([], [p24(1, 2, 3)], path=()))
+    cut, held, dropped = convergence.cut_mrt(b"".join(recs))
+    assert cut == recs[0] + recs[2] and held == 2 and dropped == 1
 
 
 @pytest.mark.parametrize("install", [False, True])
