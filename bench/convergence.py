@@ -8,7 +8,9 @@ byte for byte as recorded, an iBGP session AS 3856 -> 3856, next hops resolved t
 routes to the sender) or, when that file is absent, a generated table of /24s (eBGP). Timed: from
 the sender's first UPDATE until the DUT namespace's main table holds every prefix (the kernel's
 own counter, /proc/<pid>/net/fib_triestat, polled; then confirmed with `ip route show`). Peak RSS
-is the sum of VmHWM over the DUT's processes (ze: the daemon; BIRD: bird; FRR: bgpd + zebra).
+is the sum of VmHWM over the DUT's processes (ze: the daemon; BIRD: bird; FRR: bgpd + zebra). CPU s
+is the DUT's own user+sys time over the run; other CPU s what the rest of the machine used meanwhile
+(on a loaded machine wall times follow the load, CPU seconds much less).
 
 The sender replays a copy of the recording (a temporary MRT file) without the UPDATEs that carry
 AS 0 in their AS_PATH (4 prefixes of the 2015 table): RFC 7607 makes them treat-as-withdraw, which
@@ -174,12 +176,13 @@ def run_one(harness: Path, dut: str, source: list[str], args: argparse.Namespace
 def table(results: list[dict]) -> str:
     ze = next((r for r in results if r.get("dut") == "ze" and r.get("ok")), None)
     rows = [
-        "| DUT | prefixes | seconds | prefixes/s | peak RSS MiB | ze time / DUT time | ze RSS / DUT RSS |",
-        "|---|---|---|---|---|---|---|",
+        "| DUT | prefixes | seconds | prefixes/s | CPU s | other CPU s | peak RSS MiB | ze time / DUT time"
+        " | ze RSS / DUT RSS |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         if not r.get("ok"):
-            rows.append(f"| {r.get('dut')} | | failed: {str(r.get('error', ''))[:80]} | | | | |")
+            rows.append(f"| {r.get('dut')} | | failed: {str(r.get('error', ''))[:80]} | | | | | | |")
             continue
         n = r.get("expected") or (r.get("n4", 0) + r.get("n6", 0))
         rss = r.get("peak_rss_kb", 0)
@@ -187,6 +190,7 @@ def table(results: list[dict]) -> str:
         m_ratio = f"{ze['peak_rss_kb'] / rss:.2f}" if ze and rss else "-"
         rows.append(
             f"| {r['dut']} | {n:,} | {r['seconds']:.2f} | {r.get('routes_per_s') or 0:,.0f} "
+            f"| {r.get('cpu_s', r.get('cpu_s_median', 0)):.1f} | {r.get('noise', {}).get('other_cpu_s', '-')} "
             f"| {rss / 1024:.0f} | {t_ratio} | {m_ratio} |"
         )
     return "\n".join(rows)
