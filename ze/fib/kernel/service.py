@@ -549,15 +549,20 @@ class Service:
                     else:
                         dead_groups.add(gid)
             dead_routes: dict[int, list[int]] = {1: [], 2: []}
+            dead_afis = set()
             for gid in dead_groups:
-                g = self.groups.pop(gid)
+                dead_afis.add(self.groups.pop(gid).afi)
                 emptied += 1
-                table = self.routes[g.afi]
-                for k in [k for k, v in table.items() if v == gid]:
+            for afi in dead_afis:  # one pass per table, not one per group (3,800 x 580k)
+                table = self.routes[afi]
+                keys = [k for k, v in table.items() if v in dead_groups]
+                for k in keys:
                     del table[k]
-                    self.failed.pop((g.afi, k), None)
-                    dead_routes[g.afi].append(k)
-                    removed += 1
+                if self.failed:
+                    for k in keys:
+                        self.failed.pop((afi, k), None)
+                dead_routes[afi] = keys
+                removed += len(keys)
             if len(dead_groups) > FLUSH_GROUPS_MAX and self.writer is not None:
                 # the kernel walks the whole FIB once per emptied group that routes still use:
                 # past a few groups, deleting their routes first (batched) is far cheaper
