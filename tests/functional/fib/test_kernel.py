@@ -388,3 +388,23 @@ def test_sysrib_feeds_the_kernel(lab, svc):
     assert gateways(routes["10.20.0.0/24"]) == [("10.0.1.2", "pa0")]
     rib.set_static([])  # static removed: the eBGP route comes back
     assert gateways(by_dst(lab.routes(TABLE))["10.10.0.0/16"]) == [("10.0.1.2", "pa0")]
+
+
+def test_raw_route_get_resolves_like_pyroute2(lab, svc):
+    from ze.fib.kernel.resolve import ResolveError, Resolver
+
+    lab.ip("route", "add", "192.0.2.77/32", "via", "10.0.2.2", "dev", "pb0")
+    lab.ip("route", "add", "unreachable", "198.51.100.0/24")
+    raw = svc.resolver
+    assert raw.route_get is not None  # the service uses its netlink writer for lookups
+    slow = Resolver(lab.ns)
+    try:
+        for afi, addr in ((1, "10.0.1.2"), (1, "192.0.2.77"), (2, "2001:db8:2::2")):
+            assert raw.resolve(afi, addr) == slow.resolve(afi, addr), addr
+        assert raw.resolve(1, "192.0.2.77")[1] == slow.ifindex("pb0")
+        assert raw.resolve(1, "192.0.2.77")[0] == bytes([10, 0, 2, 2])  # one level of recursion
+        for addr in ("198.51.100.1", "203.0.113.1"):  # unreachable; no route at all
+            with pytest.raises(ResolveError):
+                raw.resolve(1, addr)
+    finally:
+        slow.close()

@@ -169,6 +169,7 @@ class Service:
                 self.writer = nl.Writer(
                     self.netns, table=self.table, protocol=cfg.protocol, metric=cfg.metric
                 )
+                self.resolver.route_get = self.writer.route_get
                 self.monitor = nl.open_socket(
                     self.netns,
                     groups=(nl.RTNLGRP_IPV4_ROUTE, nl.RTNLGRP_IPV6_ROUTE, nl.RTNLGRP_NEXTHOP),
