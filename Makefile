@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 ZE := $(VENV)/bin/ze
 SAMPLE := examples/update-sample.hex
 
-.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf bench-rib bench-plugins bench-ingest interop deb test-deb
+.PHONY: run test bootstrap lint unit arch fuzz bench bench-io clean bench-bpf bench-rib bench-plugins bench-ingest interop deb test-deb bench-convergence
 
 bootstrap:
 	@scripts/bootstrap
@@ -36,6 +36,9 @@ bench-io: bootstrap
 
 bench-ingest: bootstrap
 	$(PY) bench/ingest.py
+
+bench-convergence: bootstrap
+	$(PY) bench/convergence.py
 
 bench-bpf: bootstrap
 	$(PY) bench/bpf.py

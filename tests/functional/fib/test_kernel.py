@@ -260,6 +260,43 @@ def test_peer_down_100k_routes_one_nexthop_change(lab, svc):
     assert withdraw(svc, *only_a[:1000]) == {"replaced": 0, "deleted": 0, "errors": 0}
 
 
+def many_hops(n_hops: int, per_hop: int, peer: str = "peer-a") -> list[tuple[NextHopSet, list[Prefix]]]:
+    """`n_hops` next hops on peer A's link (as a route reflector sends: one peer, many next hops),
+    each with `per_hop` /24s."""
+    return [
+        (
+            NextHopSet("ibgp", ((f"10.0.1.{10 + i}", peer, ""),)),
+            many(per_hop, base=(32 << 24) + (i * per_hop << 8)),
+        )
+        for i in range(n_hops)
+    ]
+
+
+def test_peer_down_with_many_next_hops_deletes_routes_before_objects(lab, svc):
+    # one peer, 40 next hops: deleting 40 objects that routes still use would cost the kernel 40
+    # walks of the whole FIB; their routes are deleted first instead
+    for nhs, prefixes in many_hops(40, 1000):
+        announce(svc, nhs, *prefixes)
+    assert nl.count_routes(svc.writer, 1, 186) == 40_000 and len(lab.nexthops()) == 80
+    t0 = time.monotonic()
+    out = svc.on_peer_state(PeerStateChanged(PeerInfo("peer-a", "10.0.1.2", 65001, 65000), "down"))
+    print(f"\npeer down, 40 next hops, 40k routes: {(time.monotonic() - t0) * 1000:.1f} ms: {out}")
+    assert out["nexthops-removed"] == 40 and out["groups-removed"] == 40 and out["routes-removed"] == 40_000
+    assert nl.count_routes(svc.writer, 1, 186) == 0 and lab.nexthops() == []
+    assert svc.status()["installed"] == 0
+
+
+def test_flush_with_many_next_hops_removes_routes_then_objects(lab):
+    s = Service(KernelConfig(table=TABLE, flush_on_stop=True), netns=lab.ns)
+    s.start()
+    for nhs, prefixes in many_hops(30, 500):
+        announce(s, nhs, *prefixes)
+    assert nl.count_routes(s.writer, 1, 186) == 15_000
+    assert s.flush()["removed"] == 15_000
+    assert lab.routes(TABLE) == [] and lab.nexthops() == []
+    s.stop()
+
+
 def test_200k_installed_and_removed_without_loss(lab, svc):
     n = 200_000
     prefixes = many(n)
@@ -351,3 +388,23 @@ def test_sysrib_feeds_the_kernel(lab, svc):
     assert gateways(routes["10.20.0.0/24"]) == [("10.0.1.2", "pa0")]
     rib.set_static([])  # static removed: the eBGP route comes back
     assert gateways(by_dst(lab.routes(TABLE))["10.10.0.0/16"]) == [("10.0.1.2", "pa0")]
+
+
+def test_raw_route_get_resolves_like_pyroute2(lab, svc):
+    from ze.fib.kernel.resolve import ResolveError, Resolver
+
+    lab.ip("route", "add", "192.0.2.77/32", "via", "10.0.2.2", "dev", "pb0")
+    lab.ip("route", "add", "unreachable", "198.51.100.0/24")
+    raw = svc.resolver
+    assert raw.route_get is not None  # the service uses its netlink writer for lookups
+    slow = Resolver(lab.ns)
+    try:
+        for afi, addr in ((1, "10.0.1.2"), (1, "192.0.2.77"), (2, "2001:db8:2::2")):
+            assert raw.resolve(afi, addr) == slow.resolve(afi, addr), addr
+        assert raw.resolve(1, "192.0.2.77")[1] == slow.ifindex("pb0")
+        assert raw.resolve(1, "192.0.2.77")[0] == bytes([10, 0, 2, 2])  # one level of recursion
+        for addr in ("198.51.100.1", "203.0.113.1"):  # unreachable; no route at all
+            with pytest.raises(ResolveError):
+                raw.resolve(1, addr)
+    finally:
+        slow.close()

@@ -400,6 +400,30 @@ class Writer:
         self._read(len(msgs), first, 0, res)
         return res
 
+    def route_get(self, afi: int, address: bytes) -> tuple[int, bytes | None, int | None]:
+        """The kernel's route lookup for one address (`ip route get`): (route type, gateway or None,
+        outgoing interface or None). One small round trip; pyroute2's costs ~1.5 ms of CPU, which a
+        full table's ~3,800 next hops turn into seconds. Raises NetlinkError."""
+        seq = self._next_seq(1)
+        family = socket.AF_INET if afi == 1 else socket.AF_INET6
+        payload = _RTMSG.pack(family, len(address) * 8, 0, 0, 0, 0, 0, 0, 0)
+        payload += _RTA.pack(4 + len(address), RTA_DST) + address
+        self.sock.send(_HDR.pack(16 + len(payload), RTM_GETROUTE, NLM_F_REQUEST, seq, 0) + payload)
+        for _ in range(64):  # bounded: stray replies of earlier requests are skipped
+            data = self.sock.recv(1 << 16)
+            for mty, fl, mseq, _pid, off, end in messages(data):
+                if mseq != seq:
+                    continue
+                if mty == NLMSG_ERROR:
+                    err, _, msg = parse_error(data, off, end, fl)
+                    raise NetlinkError(err, f"route get: {os.strerror(err)} {msg}".strip())
+                rtype = _RTMSG.unpack_from(data, off)[7]
+                a = attrs(data, off + _RTMSG.size, end)
+                gw = bytes(a[RTA_GATEWAY]) if RTA_GATEWAY in a else None
+                oif = _U32.unpack_from(a[RTA_OIF])[0] if RTA_OIF in a else None
+                return rtype, gw, oif
+        raise NetlinkError(0, "route get: no reply")
+
     def dump(self, ty: int, payload: bytes) -> Iterator[tuple[int, bytes, int, int]]:
         """A dump request; yields (type, datagram, payload offset, end) per message."""
         seq = self._next_seq(1)

@@ -38,6 +38,10 @@ log = get_logger("ze.fib.kernel")
 FAMILIES = {"ipv4/unicast": 1, "ipv6/unicast": 2}
 AFI_NAME = {1: "ipv4/unicast", 2: "ipv6/unicast"}
 TABLE_NAMES = {"main": 254, "local": 255, "default": 253}
+# A peer going down empties at most this many groups by deleting nexthop objects alone (the kernel
+# removes their routes with one walk of the whole FIB per group, ~1 s per 1M routes); past it, the
+# routes of the emptied groups are deleted first, in batches, so no walk is needed.
+FLUSH_GROUPS_MAX = 4
 
 
 @dataclass
@@ -165,6 +169,7 @@ class Service:
                 self.writer = nl.Writer(
                     self.netns, table=self.table, protocol=cfg.protocol, metric=cfg.metric
                 )
+                self.resolver.route_get = self.writer.route_get
                 self.monitor = nl.open_socket(
                     self.netns,
                     groups=(nl.RTNLGRP_IPV4_ROUTE, nl.RTNLGRP_IPV6_ROUTE, nl.RTNLGRP_NEXTHOP),
@@ -215,12 +220,13 @@ class Service:
             self.state = "stopped"
 
     def flush(self) -> dict:
-        """Remove every route and nexthop object of ours (groups first: the kernel drops their
-        routes), then whatever of our protocol is left in the table."""
+        """Remove every route of our protocol (batched deletes, descending), then our nexthop
+        objects. Routes first: the kernel walks the whole FIB (fib_flush) for every nexthop object
+        removed while routes still use it, so with thousands of next hops (a full table from a route
+        reflector has ~3,800) deleting the objects first takes minutes of kernel time under the RTNL
+        lock, which also stalls every `ip netns add` on the machine."""
         assert self.writer is not None
         with self.lock:
-            ids = list(self.groups) + list(self.hops) + sorted(self.stale_nh)
-            self._delete_nh(ids)
             removed = 0
             for afi in (1, 2):
                 left = sorted(
@@ -231,9 +237,9 @@ class Service:
                     reverse=True,
                 )
                 removed += self.writer.delete_routes(afi, left).ok
-                removed += len(self.routes[afi])
                 self.routes[afi].clear()
                 self.stale[afi].clear()
+            self._delete_nh(list(self.groups) + list(self.hops) + sorted(self.stale_nh))
             self.groups.clear()
             self.group_by_key.clear()
             self.hops.clear()
@@ -543,14 +549,28 @@ class Service:
                         self.group_by_key.setdefault(g.key, gid)
                     else:
                         dead_groups.add(gid)
+            dead_routes: dict[int, list[int]] = {1: [], 2: []}
+            dead_afis = set()
             for gid in dead_groups:
-                g = self.groups.pop(gid)
+                dead_afis.add(self.groups.pop(gid).afi)
                 emptied += 1
-                table = self.routes[g.afi]
-                for k in [k for k, v in table.items() if v == gid]:
+            for afi in dead_afis:  # one pass per table, not one per group (3,800 x 580k)
+                table = self.routes[afi]
+                keys = [k for k, v in table.items() if v in dead_groups]
+                for k in keys:
                     del table[k]
-                    self.failed.pop((g.afi, k), None)
-                    removed += 1
+                if self.failed:
+                    for k in keys:
+                        self.failed.pop((afi, k), None)
+                dead_routes[afi] = keys
+                removed += len(keys)
+            if len(dead_groups) > FLUSH_GROUPS_MAX and self.writer is not None:
+                # the kernel walks the whole FIB once per emptied group that routes still use:
+                # past a few groups, deleting their routes first (batched) is far cheaper
+                for afi, keys in dead_routes.items():
+                    if keys:
+                        keys.sort(reverse=True)
+                        self.writer.delete_routes(afi, keys)
             repointed = len({gid for h in gone for gid in h.groups} - dead_groups)
             for h in gone:
                 del self.hops[h.id]
