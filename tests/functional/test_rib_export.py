@@ -133,3 +133,51 @@ def test_routes_cross_a_rib_to_the_next_ebgp_peer(tmp_path):
         for d in runs:
             d.stop()
         netns_delete(n1, nr, n2)
+
+
+def test_a_next_hop_becoming_reachable_in_the_kernel_sends_the_route(tmp_path):
+    """R resolves next hops in its kernel (igp-cost kernel): a route whose next hop has no route
+    is not selected, so P2 gets nothing; a kernel route to it makes the rib (watching the
+    kernel's route notifications) select it and send it on; removing that route withdraws it."""
+    n1, nr, n2 = netns_chain(f"ze-igp-{os.getpid() % 100000}")
+    runs: list[NetnsRunning] = []
+    try:
+        texts = {
+            "p1": config("10.98.1.1", 65001, "10.98.1.1", [("r", "10.98.1.2", 65002, "10.98.1.1")]),
+            "r": config(
+                "10.98.2.1",
+                65002,
+                "0.0.0.0",
+                [("p1", "10.98.1.1", 65001, "10.98.1.2"), ("p2", "10.98.2.2", 65003, "10.98.2.1")],
+                "plugin { internal bgp-rib; }\nrib { igp-cost kernel; }\n",
+            ),
+            "p2": config("10.98.2.2", 65003, "10.98.2.2", [("r", "10.98.2.1", 65002, "10.98.2.2")]),
+        }
+        daemons = {}
+        for name, ns in (("p1", n1), ("r", nr), ("p2", n2)):
+            (tmp_path / name).mkdir()
+            daemons[name] = NetnsRunning(tmp_path / name, texts[name], ns).start()
+            runs.append(daemons[name])
+        p1, r, p2 = daemons["p1"], daemons["r"], daemons["p2"]
+        established(r, "p1")
+        established(r, "p2")
+
+        cmd = "update text origin set igp nhop set 10.98.9.9 nlri ipv4/unicast add 198.51.100.0/24"
+        res = p1.ze("bgp", "update-route", "r", cmd)
+        assert res.returncode == 0, res.stdout + res.stderr
+        wait_for(lambda: r.json("show", "peer", "p1", "routes", "received")["received"] == 1, 20)
+        assert r.json("show", "peer", "p2", "routes", "advertised")["advertised"] == 0
+        assert received(p2, "r") == 0
+
+        ip = ["ip", "-n", nr, "route"]
+        subprocess.run([*ip, "add", "10.98.9.0/24", "via", "10.98.1.1", "metric", "5"], check=True)
+        wait_for(lambda: received(p2, "r") == 1, 20)
+        adv = r.json("show", "peer", "p2", "routes", "advertised")
+        assert adv["advertised"] == 1 and "198.51.100.0/24" in json.dumps(adv), adv
+
+        subprocess.run([*ip, "del", "10.98.9.0/24", "via", "10.98.1.1", "metric", "5"], check=True)
+        wait_for(lambda: received(p2, "r") == 0, 20)
+    finally:
+        for d in runs:
+            d.stop()
+        netns_delete(n1, nr, n2)
