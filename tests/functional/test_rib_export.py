@@ -4,7 +4,7 @@ P1 (AS 65001) originates routes with update-route; R (AS 65002) runs bgp-rib and
 to P2 (AS 65003) by the default export rules; P2 runs bgp-rib too, so what it received can be
 read back: R's AS in front of the path, R's address as the next hop. A withdraw on P1 reaches P2,
 and P1's own routes are not sent back to it. `ze show peer NAME routes received|advertised` on
-R is answered by the rib plugin.
+R is answered by the rib plugin; a ROUTE-REFRESH from P2 makes R's rib send its routes again.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 from tests.functional.conftest import wait_for
-from tests.functional.speaker.lab import NetnsRunning, established, have_netns, netns_delete, received
+from tests.functional.speaker.lab import NetnsRunning, established, have_netns, netns_delete, peer, received
 
 pytestmark = pytest.mark.skipif(bool(have_netns()), reason=have_netns() or "")
 
@@ -123,6 +123,14 @@ def test_routes_cross_a_rib_to_the_next_ebgp_peer(tmp_path):
         assert res.returncode == 0, res.stdout + res.stderr
         wait_for(lambda: received(p2, "r") == 2, 20)
         assert {x["prefix"] for x in rib_rows(p2, "r")} == {"198.51.100.0/24", "203.0.113.128/25"}
+
+        # a ROUTE-REFRESH from P2: R's rib sends its Adj-RIB-Out (both routes) again
+        before = peer(p2, "r")["updates-received"]
+        res = p2.ze("bgp", "peer", "refresh", "r")
+        assert res.returncode == 0, res.stdout + res.stderr
+        wait_for(lambda: peer(p2, "r")["updates-received"] > before, 20)
+        assert peer(r, "p2")["refreshes-received"] == 1
+        assert received(p2, "r") == 2
 
         # P1 goes away: R withdraws everything it had from it towards P2
         p1.stop()
