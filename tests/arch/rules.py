@@ -191,7 +191,9 @@ def feature_names(root: Path, feature: str) -> list[str]:
 
 # Hub topics are the contract between features (DESIGN.md: "rib/best", "sysrib/best"): a feature
 # subscribing to another's topic does not depend on it (deleted, the topic is only silent).
-HUB_TOPICS = frozenset({"bgp/update", "bgp/state", "rib/best", "sysrib/best", "sysrib/resync"})
+HUB_TOPICS = frozenset(
+    {"bgp/update", "bgp/state", "bgp/refresh", "bgp/send", "rib/best", "sysrib/best", "sysrib/resync"}
+)
 
 
 def _is_topic(literal: str) -> bool:

@@ -180,3 +180,28 @@ class BestBatch:
     announce: tuple[tuple[Any, NextHopSet], ...] = ()  # (Prefix, where) new or changed best
     withdraw: tuple[Any, ...] = ()  # Prefix with no best route any more
     resync: bool = False  # True: this batch is the whole table (replace everything)
+
+
+@dataclass(frozen=True, slots=True)
+class PeerRefresh:
+    """Hub topic "bgp/refresh": the peer asked for a family again (RFC 2918 ROUTE-REFRESH, normal
+    subtype). The speaker resends what it originates itself; a RIB resends its Adj-RIB-Out."""
+
+    peer: PeerInfo
+    family: str  # "ipv4/unicast" ...
+
+
+@dataclass(frozen=True, slots=True)
+class PeerSend:
+    """Hub topic "bgp/send" (features -> speaker): whole BGP messages (header included, encoded in
+    the peer's send context) for the named peer's current session, written in order.
+
+    `written`, when given, is an asyncio.Future the speaker completes with the number of messages
+    written once they are handed to the socket and its buffer drained under the high-water mark
+    (0 when the peer is not Established): awaiting it is the sender's back-pressure. Messages for
+    a session that goes down before they are written are dropped (the sender resends the whole
+    table when it comes up again)."""
+
+    peer: str
+    messages: list[bytes]
+    written: Any = None

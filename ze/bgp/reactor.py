@@ -598,6 +598,7 @@ class Session:
         self._send_task = self.loop.create_task(
             self._send_table(ev.family, eor=False, refresh=True, after=prev)
         )
+        self.reactor.refresh_received(self, ev.family)
 
     def _on_notification(self, link: Link, ev: NotificationSent | NotificationReceived) -> None:
         direction = "sent" if isinstance(ev, NotificationSent) else "received"
@@ -745,6 +746,19 @@ class Session:
         self.routes_sent += n
         return n
 
+    async def send_messages(self, messages: Iterable[bytes]) -> int:
+        """Whole messages from a feature (a RIB's Adj-RIB-Out), written in order, waiting for the
+        socket's buffer to drain; stops when the session leaves Established. Returns how many."""
+        n = 0
+        for m in messages:
+            if not self._send(m):
+                break
+            n += 1
+            conn = self.links[0].conn if self.links else None
+            if conn is not None and conn.buffered:
+                await conn.drain()
+        return n
+
     def send_refresh(self, family: Family | None = None) -> int:
         """Ask the peer to resend (RFC 2918); how many families were asked for."""
         fsm = self.fsm
@@ -836,6 +850,7 @@ class Reactor:
         self.listeners: list[Listener] = []
         self.on_update = on_update
         self.on_state = on_state
+        self.on_refresh: Callable[[Session, Family], None] | None = None  # set by the subsystem
         self._peer_info = peer_info
         self.connector = connector
         self.wrap = wrap or self._wrap
@@ -856,6 +871,10 @@ class Reactor:
     def state_changed(self, session: Session, state: str, reason: str) -> None:
         if self.on_state is not None:
             self.on_state(session, state, reason)
+
+    def refresh_received(self, session: Session, family: Family) -> None:
+        if self.on_refresh is not None:
+            self.on_refresh(session, family)
 
     def peer_info(self, session: Session, negotiated: Any, local: str) -> Any:
         if self._peer_info is None:

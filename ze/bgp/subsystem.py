@@ -2,17 +2,25 @@
 
 Publishes, per received UPDATE, one `PeerUpdate` on "bgp/update" (a WireUpdate over the body, the
 session's PeerInfo, a per-daemon message id; nothing parsed) and `PeerStateChanged` on "bgp/state"
-when a session comes up or goes down. Builds the reactor's PeerSettings from the resolved config
+when a session comes up or goes down, and `PeerRefresh` on "bgp/refresh" when a peer asks for a
+family again. Takes `PeerSend` from "bgp/send" (a feature such as the RIB sending its Adj-RIB-Out):
+the messages are queued per peer and written in order by one task per peer through the session's
+send path, waiting for the socket to drain (back-pressure), and dropped when the session goes
+down. Routes the speaker originates itself (config `announce`, update-route) are its own
+Adj-RIB-Out and go out independently: for the same prefix, the last one sent wins at the peer.
+Builds the reactor's PeerSettings from the resolved config
 (read by attribute: the config package is not imported here), starts the listeners, and applies a
 reload's diff peer by peer (added, removed with Cease 3, changed with Cease 6; the others untouched).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections import deque
 from typing import Any
 
-from ze.bgp.events import PeerInfo, PeerStateChanged, PeerUpdate
+from ze.bgp.events import PeerInfo, PeerRefresh, PeerSend, PeerStateChanged, PeerUpdate
 from ze.bgp.reactor import MaxPrefix, PeerSettings, Reactor, Session
 from ze.bgp.wire.context import EncodingContext
 from ze.bgp.wire.update import WireUpdate
@@ -74,6 +82,10 @@ class BgpSubsystem:
         self.reactor: Reactor | None = None
         self.listen: list[tuple[str, int]] = []
         self.published = 0
+        self._outq: dict[str, deque[PeerSend]] = {}  # peer name -> PeerSend waiting to be written
+        self._writers: dict[str, asyncio.Task] = {}
+        self.sent_messages = 0
+        self.dropped_messages = 0
 
     # -- hooks from the reactor -------------------------------------------------------------
 
@@ -87,6 +99,7 @@ class BgpSubsystem:
             router_id=_dotted(neg.peer_router_id),
             local_address=local,
             recv_ctx=neg.recv_ctx,
+            send_ctx=neg.send_ctx,
         )
 
     def _on_update(self, session: Session, body: Any, ctx: EncodingContext, msg_id: int) -> None:
@@ -95,12 +108,59 @@ class BgpSubsystem:
         self.hub.publish("bgp/update", PeerUpdate(info, upd, msg_id, time.monotonic()))
 
     def _on_state(self, session: Session, state: str, reason: str) -> None:
+        if state == "down":
+            self._drop_queue(session.name)
         self.hub.publish("bgp/state", PeerStateChanged(session.info, state, reason))
+
+    def _on_refresh(self, session: Session, family: Family) -> None:
+        self.hub.publish("bgp/refresh", PeerRefresh(session.info, family.name))
+
+    # -- messages from features ("bgp/send") -------------------------------------------------------
+
+    def _on_send(self, topic: str, p: Any) -> None:
+        if not isinstance(p, PeerSend):
+            return
+        r = self.reactor
+        s = r.sessions.get(p.peer) if r is not None else None
+        if s is None or not s.established:
+            self.dropped_messages += len(p.messages)
+            _done(p, 0)
+            return
+        self._outq.setdefault(p.peer, deque()).append(p)
+        w = self._writers.get(p.peer)
+        if w is None or w.done():
+            self._writers[p.peer] = asyncio.get_running_loop().create_task(
+                self._write(p.peer), name=f"bgp-send-{p.peer}"
+            )
+
+    async def _write(self, name: str) -> None:
+        q = self._outq.get(name)
+        while q:
+            p = q.popleft()
+            s = self.reactor.sessions.get(name) if self.reactor is not None else None
+            n = 0
+            try:
+                if s is not None:
+                    n = await s.send_messages(p.messages)
+            except RuntimeError:  # the session left Established between two writes
+                n = 0
+            finally:
+                self.sent_messages += n
+                self.dropped_messages += len(p.messages) - n
+                _done(p, n)
+
+    def _drop_queue(self, name: str) -> None:
+        q = self._outq.pop(name, None)
+        for p in q or ():
+            self.dropped_messages += len(p.messages)
+            _done(p, 0)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self, config: Any) -> None:
         self.reactor = Reactor(on_update=self._on_update, on_state=self._on_state, peer_info=self._peer_info)
+        self.reactor.on_refresh = self._on_refresh
+        self._send_sub = self.hub.subscribe("bgp/send", self._on_send, owner="bgp")
         self._listen(listen_addresses(config.section("bgp")))
         for peer in config.peers.values():
             self.reactor.add_peer(settings_from_peer(peer))
@@ -132,6 +192,10 @@ class BgpSubsystem:
             r.add_peer(settings_from_peer(config.peers[name]))
 
     async def stop(self, communication: str = "") -> None:
+        for name in list(self._outq):
+            self._drop_queue(name)
+        for w in self._writers.values():
+            w.cancel()
         if self.reactor is not None:
             await self.reactor.stop(communication)
 
@@ -191,3 +255,9 @@ class BgpSubsystem:
                 items.append(f"{addr}/{plen}" + (f" path-id {pid}" if pid else ""))
             out[fam.name] = items
         return out
+
+
+def _done(p: PeerSend, n: int) -> None:
+    f = p.written
+    if f is not None and not f.done():
+        f.set_result(n)

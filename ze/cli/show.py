@@ -30,7 +30,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(func=cmd_plugins)
     s = ssub.add_parser("peer", help="one peer with its resolved settings")
     s.add_argument("name")
-    s.add_argument("what", nargs="*", help="'routes received': the prefixes held from it")
+    s.add_argument(
+        "what",
+        nargs="*",
+        help="'routes received|advertised [FAMILY]': from a RIB plugin when one is loaded (else the received prefixes)",
+    )
     add_client_args(s)
     s.set_defaults(func=cmd_peer)
 
@@ -107,11 +111,51 @@ def _flatten(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return [(prefix, obj)]
 
 
+PEER_ROUTES = "show peer-routes"  # the command a RIB plugin registers for `show peer NAME routes ...`
+
+
+def _plugin_peer_routes(args: argparse.Namespace, words: list[str]) -> int | None:
+    """`show peer NAME routes received|advertised ...` answered by the plugin that registers
+    PEER_ROUTES (the RIB plugin); None when no plugin provides it (the daemon's count then)."""
+    from ze.api.client import RemoteError, Unreachable, call
+
+    wire = [args.name, *words, *(["--json"] if args.json else [])]
+    try:
+        command = " ".join([PEER_ROUTES, *wire])  # the words after the command's name are its args
+        data = call("ze-api:plugin-command", {"command": command}, path=args.socket)
+    except Unreachable as e:
+        return output.error(str(e), args.json)
+    except RemoteError as e:
+        if e.code == "unknown-command":
+            return None
+        return output.error(e.message, args.json, data={"code": e.code})
+    rows = (data.get("result") or {}).get("data") or []
+    if not isinstance(rows, list):  # "not configured" and the like
+        return output.ok(rows, args.json, lambda d: print(output.dumps(d)))
+    if args.json:
+        summary = next(
+            (r for r in reversed(rows) if isinstance(r, dict) and "peer" in r and "prefix" not in r), {}
+        )
+        routes = [r for r in rows if isinstance(r, dict) and "prefix" in r]
+        return output.ok({**summary, "routes": routes}, True)
+    for line in rows:
+        print(line if isinstance(line, str) else output.dumps(line))
+    return 0
+
+
 def cmd_peer(args: argparse.Namespace) -> int:
     params: dict[str, Any] = {"name": args.name}
-    what = " ".join(getattr(args, "what", None) or [])
+    words = list(getattr(args, "what", None) or [])
+    if words[:1] == ["routes"] and len(words) >= 2:
+        code = _plugin_peer_routes(args, words)
+        if code is not None:
+            return code
+    what = " ".join(words)
     if what not in ("", "routes", "routes received"):
-        return output.error(f"show peer NAME {what}: expected 'routes received'", args.json)
+        return output.error(
+            f"show peer NAME {what}: expected 'routes received' ('advertised' needs a RIB plugin)",
+            args.json,
+        )
     routes = bool(what)
     if routes:
         params["routes"] = True

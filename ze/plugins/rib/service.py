@@ -11,6 +11,8 @@ returns.
     rib.full_table(family)              -> BestBatch     (resync=True: the whole Loc-RIB)
     rib.pending_peers()                 -> [peer names with Adj-RIB-Out changes to send]
     rib.updates_for(peer_name)          -> iterator of whole UPDATE messages for that peer
+    rib.pending_peers()                 -> names of peers with something to send
+    rib.on_refresh(peer_name, family)   -> the family's whole Adj-RIB-Out pending again
 
 An UPDATE is taken apart by offsets: the attribute headers are walked once, the attribute set
 is interned (AttrStore) by its bytes, and the NLRI regions go through the C walk
@@ -481,6 +483,22 @@ class RibService:
         if peer is None or not peer.exports:
             return iter(())
         return self.exporter.updates(peer, max_prefixes)
+
+    def pending_peers(self) -> list[str]:
+        """The peers with Adj-RIB-Out changes not yet taken by `updates_for`."""
+        return [p.name for p in self.peers.values() if p.exports and p.pending]
+
+    def on_refresh(self, name: str, family: str) -> bool:
+        """The peer asked for `family` again (ROUTE-REFRESH): its whole Adj-RIB-Out of that family
+        is pending again. False when the peer gets no routes from the RIB."""
+        peer = self.peers.get(name)
+        if peer is None or not peer.exports:
+            return False
+        fam = Family.parse(family)
+        if fam not in peer.out:
+            return False
+        peer.pending[fam] = None
+        return True
 
     # -- counts ----------------------------------------------------------------------------------
 
