@@ -484,10 +484,6 @@ class RibService:
             return iter(())
         return self.exporter.updates(peer, max_prefixes)
 
-    def pending_peers(self) -> list[str]:
-        """The peers with Adj-RIB-Out changes not yet taken by `updates_for`."""
-        return [p.name for p in self.peers.values() if p.exports and p.pending]
-
     def on_refresh(self, name: str, family: str) -> bool:
         """The peer asked for `family` again (ROUTE-REFRESH): its whole Adj-RIB-Out of that family
         is pending again. False when the peer gets no routes from the RIB."""
