@@ -105,3 +105,25 @@ def test_unknown_internal_plugin_is_a_clear_error(tmp_path):
     )  # fmt: skip
     assert r.returncode == 1
     assert "plugin internal bpf-countrs: no such feature (did you mean 'bpf-counters'?)" in r.stderr
+
+
+def test_reload_adds_and_removes_plugins(daemon, tmp_path):
+    base = conf(tmp_path, ("a", 2))
+    d = daemon(base)
+    wait_for(lambda: len(plugins(d)) == 2 and plugins(d)["behave"]["state"] == "ready", 30)
+    pid = plugins(d)["behave"]["pid"]
+    extra = f'process log-updates {{\n    run "{sys.executable} {REPO / "examples/plugins/log_updates.py"}";\n}}\n'
+    d.conf.write_text(base + extra)
+    assert d.json("signal", "reload")["result"]["status"] == "ok"
+    ps = plugins(d)
+    assert ps["log-updates"]["state"] == "ready" and ps["behave"]["pid"] == pid  # the others untouched
+    assert d.json("show", "updates-seen")["result"]["data"]["updates"] == 0
+    # an unknown internal plugin refuses the reload
+    d.conf.write_text(base.replace("internal bpf-counters;", "internal bpf-countrs;") + extra)
+    r = d.ze("signal", "reload", "--json")
+    assert r.returncode == 1 and "no such feature" in r.stdout
+    d.conf.write_text(base)
+    assert d.json("signal", "reload")["result"]["status"] == "ok"
+    assert "log-updates" not in plugins(d)
+    r = d.ze("show", "updates-seen")
+    assert r.returncode == 1 and "no command" in r.stderr

@@ -234,10 +234,14 @@ class PluginHost:
         return specs
 
     # --- start and stop ------------------------------------------------------------------
-    async def start(self, specs: list[PluginSpec], hub_server: dict[str, Any] | None = None) -> None:
+    async def start(
+        self, specs: list[PluginSpec], hub_server: dict[str, Any] | None = None, *, reload: bool = False
+    ) -> list[str]:
         """Start every plugin, tier by tier; each tier must be ready (or have failed) before the
         next starts. A required plugin that fails raises PluginStartupError (after stopping
-        the others); an optional one is logged and retried in the background."""
+        the others); an optional one is logged and retried in the background. With `reload`
+        (plugins added by a reload) a required one that fails is removed and reported instead."""
+        problems: list[str] = []
         if any(s.kind == "external" for s in specs):
             await self.listen(hub_server or {})
         for tier in tiers(specs):
@@ -250,13 +254,42 @@ class PluginHost:
                     await first
                 except Exception as e:
                     if h.spec.required and not h.spec.unavailable:
+                        if reload:
+                            problems.append(f"required plugin {h.name} failed to start: {e}")
+                            await self.remove(h.name)
+                            continue
                         await self.stop()
                         raise PluginStartupError(f"required plugin {h.name} failed to start: {e}") from None
                     log.error("plugin failed to start; going on without it", plugin=h.name, error=str(e))
+        started = {s.name for s in specs}
         for h in self.handles.values():
-            if h.state == "ready" and h.mux is not None:
+            if h.name in started and h.state == "ready" and h.mux is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(h.mux.request(f"{CALLBACK}:post-startup"), self.stage_timeout)
+        return problems
+
+    async def remove(self, name: str, reason: str = "removed from the config") -> None:
+        """Stop one plugin (bye, then its process or task) and forget it: its queue, commands
+        and hooks go with it."""
+        h = self.handles.pop(name, None)
+        if h is None:
+            return
+        if h.mux is not None and h.state == "ready":
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(h.mux.request(f"{CALLBACK}:bye", {"reason": reason}), 1.0)
+        if h.task is not None:
+            h.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await h.task
+        if h.queue is not None:
+            self.hub.unsubscribe(h.queue)
+            h.queue = None
+        if h.fast_hook is not None:
+            h.fast_hook.close()
+        for cmd in [c for c, o in self.commands.items() if o == name]:
+            del self.commands[cmd]
+        h.state = "stopped"
+        log.info("plugin removed", plugin=name, reason=reason)
 
     async def listen(self, server: dict[str, Any]) -> None:
         if self.external is None:

@@ -90,10 +90,36 @@ class DaemonPlugins:
         await self.host.stop()
 
     async def verify(self, section: Section) -> list[str]:
+        try:
+            self.host.specs_from_config(section("plugin") or {}, section("process") or {}, self.features)
+        except PluginStartupError as e:
+            return [str(e)]
         return await self.host.verify_config(sections_of(section))
 
     async def apply(self, section: Section) -> list[str]:
-        return await self.host.apply_config(sections_of(section))
+        """A reload: plugins gone from the config are stopped, new ones started, changed ones
+        (another `run` or entry) restarted; then every plugin gets config-apply."""
+        plugin = section("plugin") or {}
+        self.configure(plugin)
+        self.host.sections_for = sections_of(section)
+        specs = {
+            s.name: s for s in self.host.specs_from_config(plugin, section("process") or {}, self.features)
+        }
+        for name, h in list(self.host.handles.items()):
+            if h.spec.kind == "attached":
+                continue
+            new = specs.get(name)
+            if new is None or (new.kind, new.run, new.entry) != (h.spec.kind, h.spec.run, h.spec.entry):
+                await self.host.remove(
+                    name, "removed from the config" if new is None else "changed in the config"
+                )
+        added = [s for n, s in specs.items() if n not in self.host.handles]
+        problems = []
+        if added:
+            problems = await self.host.start(
+                added, (plugin.get("hub") or {}).get("server") or {}, reload=True
+            )
+        return problems + await self.host.apply_config(sections_of(section))
 
     # --- control API ---------------------------------------------------------------------
     def handlers(self) -> dict[str, Handler]:
