@@ -10,6 +10,7 @@ reload's diff peer by peer (added, removed with Cease 3, changed with Cease 6; t
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ze.bgp.events import PeerInfo, PeerStateChanged, PeerUpdate
@@ -73,6 +74,14 @@ class BgpSubsystem:
         self.reactor: Reactor | None = None
         self.listen: list[tuple[str, int]] = []
         self.published = 0
+        # plugin hooks, set by the composition root (ze.plugin is not imported here):
+        # open_capabilities(peer name or address) -> [(code, payload)], and
+        # await validate_open(peer dict, open json) -> (accept, reason)
+        self.open_capabilities: Callable[[str], list[tuple[int, bytes]]] | None = None
+        self.validate_open: Callable[[dict[str, Any], dict[str, Any]], Awaitable[tuple[bool, str]]] | None = (
+            None
+        )
+        self._unpressure: Callable[[], None] | None = None
 
     # -- hooks from the reactor -------------------------------------------------------------
 
@@ -96,10 +105,33 @@ class BgpSubsystem:
     def _on_state(self, session: Session, state: str, reason: str) -> None:
         self.hub.publish("bgp/state", PeerStateChanged(session.info, state, reason))
 
+    def _capabilities(self, session: Session) -> list[tuple[int, bytes]]:
+        if self.open_capabilities is None:
+            return []
+        s = session.settings
+        out = self.open_capabilities(s.name)
+        if s.remote_ip != s.name:
+            out += [c for c in self.open_capabilities(s.remote_ip) if c not in out]
+        return out
+
+    async def _validate_open(self, session: Session, open_: Any) -> tuple[bool, str]:
+        if self.validate_open is None:
+            return True, ""
+        s = session.settings
+        peer = {"name": s.name, "address": s.remote_ip, "remote-as": s.remote_as, "local-as": s.local_as}
+        return await self.validate_open(peer, open_.to_json())
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self, config: Any) -> None:
         self.reactor = Reactor(on_update=self._on_update, on_state=self._on_state, peer_info=self._peer_info)
+        self.reactor.open_capabilities = self._capabilities
+        if self.validate_open is not None:
+            self.reactor.validate_open = self._validate_open
+        # back-pressure: a hub queue at its bound stops the reads from every peer's socket
+        # (timers, keepalives and writes go on) until every queue is back under half its bound
+        self.reactor.pause_reads(self.hub.under_pressure)
+        self._unpressure = self.hub.on_pressure(self.reactor.pause_reads)
         self._listen(listen_addresses(config.section("bgp")))
         for peer in config.peers.values():
             self.reactor.add_peer(settings_from_peer(peer))
@@ -131,6 +163,9 @@ class BgpSubsystem:
             r.add_peer(settings_from_peer(config.peers[name]))
 
     async def stop(self, communication: str = "") -> None:
+        if self._unpressure is not None:
+            self._unpressure()
+            self._unpressure = None
         if self.reactor is not None:
             await self.reactor.stop(communication)
 
