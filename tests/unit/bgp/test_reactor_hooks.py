@@ -82,7 +82,7 @@ def test_validate_open_accepts_then_the_held_keepalive_establishes():
         raw.connect_to(a, A)
         raw.send_open()
         raw.send_keepalive()
-        await until(lambda: s.established)
+        await until(lambda: s.established and MessageType.KEEPALIVE in raw.types())
         assert raw.types()[:2] == [MessageType.OPEN, MessageType.KEEPALIVE]
 
     asyncio.run(main())
