@@ -75,6 +75,8 @@ class Daemon:
         self.bgp = BgpSubsystem(self.hub)
         self.plugins = _make_plugins(self.hub, self.features)
         self.plugins.host.route_handler = self.bgp.update_route  # plugins' update-route
+        self.bgp.open_capabilities = self.plugins.host.open_capabilities  # plugins' OPEN capabilities
+        self.bgp.validate_open = self.plugins.host.validate_open  # plugins' validate-open
         self.config: Config | None = None
         self.peers: dict[str, PeerState] = {}
         self.server: ControlServer | None = None

@@ -413,6 +413,12 @@ class Fsm:
         if self._connected and self.state == State.Established:
             self._notify(3, subcode, data, reason)
 
+    def refuse_open(self, now: float, subcode: int, data: bytes, reason: str) -> None:
+        """The peer's OPEN is refused by local policy (a plugin's validate-open): OPEN Message
+        Error (code 2) with `subcode`, then Idle. Only before the session is established."""
+        if self._connected and self.state in (State.OpenSent, State.OpenConfirm):
+            self._notify(2, subcode, data, reason)
+
     def framing_error(self, error: WireError, now: float) -> None:
         """A bad header found by the framer (RFC 4271 6.1): its NOTIFICATION, then Idle."""
         if self._connected:

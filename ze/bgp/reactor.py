@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import fnmatch
 import ipaddress
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,8 +60,10 @@ from ze.bgp.io.listener import Listener
 from ze.bgp.io.transport import FLUSHING, Connection, connect
 from ze.bgp.negotiation import LocalConfig
 from ze.bgp.ribin import AdjRibIn, Unnegotiated, discard_body, withdraw_body
+from ze.bgp.wire.capability.base import Capability, Unknown
 from ze.bgp.wire.codecs import core
 from ze.bgp.wire.context import EncodingContext
+from ze.bgp.wire.open import Open
 from ze.bgp.wire.update import NlriSection, eor_message
 from ze.core import log as zlog
 from ze.core.errors import WireError
@@ -145,10 +148,13 @@ class PeerSettings:
 class Link:
     """One connection attempt or connection, with its own Fsm."""
 
-    __slots__ = ("conn", "connecting", "fsm", "timer", "timer_at")
+    __slots__ = ("conn", "connecting", "fsm", "holding", "reads_off", "timer", "timer_at", "validated")
 
     def __init__(self, fsm: Fsm) -> None:
         self.fsm = fsm
+        self.holding = False  # reads held while the peer's OPEN is with validate_open
+        self.validated = False
+        self.reads_off = False  # this link's connection is paused by _reading
         self.conn: Any = None
         self.connecting: asyncio.Task | None = None
         self.timer: asyncio.TimerHandle | None = None
@@ -225,8 +231,12 @@ class Session:
 
     def _new_fsm(self, passive: bool) -> Fsm:
         s = self.settings
+        local = s.local_config()
+        extra = self.reactor.extra_capabilities(self)
+        if extra:  # plugins' capabilities (Reactor.open_capabilities), after the configured ones
+            local = dataclasses.replace(local, extra_capabilities=local.extra_capabilities + extra)
         return Fsm(
-            s.local_config(),
+            local,
             peer=self.name,
             passive=passive,
             connect_retry_time=s.connect_retry,
@@ -380,7 +390,18 @@ class Session:
             remote=f"{link.conn.remote}:{link.conn.remote_port}",
         )
         fsm.connection_made(self.loop.time(), outgoing)
+        self._reading(link)
         self._pump(link)
+
+    def _reading(self, link: Link) -> None:
+        """Read from the link's socket unless the hub is under pressure or its OPEN is held."""
+        conn = link.conn
+        if conn is None or conn in FLUSHING:
+            return
+        off = self.reactor.reads_paused or link.holding
+        if off != link.reads_off:
+            link.reads_off = off
+            (conn.pause_reading if off else conn.resume_reading)()
 
     def _frames(self, link: Link, data: bytes, frames: list[int]) -> None:
         fsm = link.fsm
@@ -389,10 +410,43 @@ class Session:
         receive = fsm.receive_message
         for i in range(0, len(frames), 3):
             off = frames[i]
+            if frames[i + 2] == 1 and not link.validated and self.reactor.validate_open is not None:
+                link.validated = True  # one OPEN per connection is checked; the FSM handles others
+                link.holding = True
+                self._reading(link)
+                self.loop.create_task(self._validate_open(link, data, frames[i:]))
+                break
             receive(view[off : off + frames[i + 1]], frames[i + 2], now)
             if link.conn is None or fsm.state == State.Idle:
                 break
         self._pump(link)
+
+    async def _validate_open(self, link: Link, data: bytes, frames: list[int]) -> None:
+        """Ask validate_open about the peer's OPEN before the FSM sees it (so no KEEPALIVE goes
+        out first); a refusal sends OPEN Message Error 2/0 (RFC 4271 6.2: no more specific
+        subcode fits a policy refusal) with the reason as data, and the session does not come up."""
+        hook = self.reactor.validate_open
+        ok, reason = True, ""
+        try:
+            open_ = Open.from_wire(memoryview(data)[frames[0] + 19 : frames[0] + frames[1]], 19, self.codecs)
+        except WireError:
+            open_ = None  # the FSM answers a malformed OPEN itself
+        if open_ is not None and hook is not None:
+            try:
+                ok, reason = await hook(self, open_)
+            except Exception as e:  # a broken hook does not hold sessions down
+                log.error("validate-open failed; accepting", peer=self.name, error=repr(e))
+        link.holding = False
+        if link.conn is None or link not in self.links:
+            return
+        if ok:
+            self._frames(link, data, frames)
+        else:
+            log.warning("OPEN refused by a plugin", peer=self.name, reason=reason)
+            link.fsm.refuse_open(self.loop.time(), 0, reason.encode()[:255], f"OPEN refused: {reason}")
+            self._pump(link)
+        if link.conn is not None:
+            self._reading(link)
 
     def _framing_error(self, link: Link, err: WireError) -> None:
         log.error("bad message header", peer=self.name, error=str(err), offset=err.offset)
@@ -856,6 +910,11 @@ class Reactor:
         self.wrap = wrap or self._wrap
         self.wall = wall or time.time
         self.msg_id = 0
+        # plugin hooks (the subsystem sets them): capabilities to add to the OPEN sent to a
+        # session, and an async check of a peer's OPEN -> (accept, reason)
+        self.open_capabilities: Callable[[Session], list[tuple[int, bytes]]] | None = None
+        self.validate_open: Callable[[Session, Open], Awaitable[tuple[bool, str]]] | None = None
+        self.reads_paused = False
 
     @staticmethod
     def _wrap(sock, on_frames, on_error, on_close, extended, outgoing) -> Connection:
@@ -867,6 +926,25 @@ class Reactor:
         self.msg_id += 1
         if self.on_update is not None:
             self.on_update(session, body, ctx, self.msg_id)
+
+    def extra_capabilities(self, session: Session) -> tuple[Capability, ...]:
+        if self.open_capabilities is None:
+            return ()
+        try:
+            return tuple(Unknown(payload, code) for code, payload in self.open_capabilities(session))
+        except Exception as e:
+            log.error("open capabilities failed", peer=session.name, error=repr(e))
+            return ()
+
+    def pause_reads(self, paused: bool) -> None:
+        """Stop (True) or resume reading every session's socket; timers and writes go on."""
+        if paused == self.reads_paused:
+            return
+        self.reads_paused = paused
+        log.info("reads paused (hub under pressure)" if paused else "reads resumed")
+        for s in self.sessions.values():
+            for link in s.links:
+                s._reading(link)
 
     def state_changed(self, session: Session, state: str, reason: str) -> None:
         if self.on_state is not None:

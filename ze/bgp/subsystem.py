@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ze.bgp.events import PeerInfo, PeerRefresh, PeerSend, PeerStateChanged, PeerUpdate
@@ -86,6 +87,14 @@ class BgpSubsystem:
         self._writers: dict[str, asyncio.Task] = {}
         self.sent_messages = 0
         self.dropped_messages = 0
+        # plugin hooks, set by the composition root (ze.plugin is not imported here):
+        # open_capabilities(peer name or address) -> [(code, payload)], and
+        # await validate_open(peer dict, open json) -> (accept, reason)
+        self.open_capabilities: Callable[[str], list[tuple[int, bytes]]] | None = None
+        self.validate_open: Callable[[dict[str, Any], dict[str, Any]], Awaitable[tuple[bool, str]]] | None = (
+            None
+        )
+        self._unpressure: Callable[[], None] | None = None
 
     # -- hooks from the reactor -------------------------------------------------------------
 
@@ -155,12 +164,35 @@ class BgpSubsystem:
             self.dropped_messages += len(p.messages)
             _done(p, 0)
 
+    def _capabilities(self, session: Session) -> list[tuple[int, bytes]]:
+        if self.open_capabilities is None:
+            return []
+        s = session.settings
+        out = self.open_capabilities(s.name)
+        if s.remote_ip != s.name:
+            out += [c for c in self.open_capabilities(s.remote_ip) if c not in out]
+        return out
+
+    async def _validate_open(self, session: Session, open_: Any) -> tuple[bool, str]:
+        if self.validate_open is None:
+            return True, ""
+        s = session.settings
+        peer = {"name": s.name, "address": s.remote_ip, "remote-as": s.remote_as, "local-as": s.local_as}
+        return await self.validate_open(peer, open_.to_json())
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self, config: Any) -> None:
         self.reactor = Reactor(on_update=self._on_update, on_state=self._on_state, peer_info=self._peer_info)
         self.reactor.on_refresh = self._on_refresh
         self._send_sub = self.hub.subscribe("bgp/send", self._on_send, owner="bgp")
+        self.reactor.open_capabilities = self._capabilities
+        if self.validate_open is not None:
+            self.reactor.validate_open = self._validate_open
+        # back-pressure: a hub queue at its bound stops the reads from every peer's socket
+        # (timers, keepalives and writes go on) until every queue is back under half its bound
+        self.reactor.pause_reads(self.hub.under_pressure)
+        self._unpressure = self.hub.on_pressure(self.reactor.pause_reads)
         self._listen(listen_addresses(config.section("bgp")))
         for peer in config.peers.values():
             self.reactor.add_peer(settings_from_peer(peer))
@@ -196,6 +228,9 @@ class BgpSubsystem:
             self._drop_queue(name)
         for w in self._writers.values():
             w.cancel()
+        if self._unpressure is not None:
+            self._unpressure()
+            self._unpressure = None
         if self.reactor is not None:
             await self.reactor.stop(communication)
 

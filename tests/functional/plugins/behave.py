@@ -1,7 +1,8 @@
 """An external test plugin whose behaviour the test picks: ZE_TEST_MODE =
 normal | crash-once (exits after its first batch, the first run only) | hang-once (stops
 answering after its first batch, first run only) | slow (sleeps per batch) | reject (refuses
-config-verify when the config has "reject") | hook (a fast hook rejecting 10.66.0.0/16).
+config-verify when the config has "reject") | hook (a fast hook rejecting 10.66.0.0/16) |
+open (adds capability 240 to the OPEN sent to peer "p", refuses OPENs from router-id 9.9.9.9).
 It records what it saw in ZE_TEST_OUT (one JSON line per event batch)."""
 
 from __future__ import annotations
@@ -61,6 +62,16 @@ async def main(plugin: Plugin) -> None:
             return {"verdict": "accept"}
 
         plugin.set_fast_hook(hook)
+
+    if MODE == "open":  # a capability in ze's OPEN to peer "p"; OPENs from router-id 9.9.9.9 refused
+        plugin.add_capability(240, b"ze-test", peers=["p"])
+
+        @plugin.on_validate_open
+        def check_open(req):
+            with OUT.open("a") as f:
+                f.write(json.dumps({"validate-open": req}) + "\n")
+            if req["open"]["router-id"] == "9.9.9.9":
+                raise Reject("router-id 9.9.9.9 is not welcome")
 
     plugin.set_startup_subscriptions(events=["bgp/update", "test/"], format="parsed")
     await plugin.run(Registration(wants_config=["bgp"]))

@@ -39,6 +39,8 @@ class FakeConn:
         self.closed = False
         self.bytes_in = self.bytes_out = 0
         self.buffered = 0
+        self.paused = False
+        self.held: list[bytes] = []
         self.buf = _native.BufferPool(65536 + 19, 1, hugepages=False).acquire()
         sock.pipe.ends[sock.side] = self
 
@@ -47,8 +49,20 @@ class FakeConn:
             self.bytes_out += len(data)
             self.sock.pipe.send(self.sock.side, bytes(data))
 
+    def pause_reading(self) -> None:
+        self.paused = True
+
+    def resume_reading(self) -> None:
+        self.paused = False
+        held, self.held = self.held, []
+        for data in held:
+            self.deliver(data)
+
     def deliver(self, data: bytes) -> None:
         if self.closed:
+            return
+        if self.paused:  # like a socket not read: the bytes wait (in the kernel, for a real one)
+            self.held.append(data)
             return
         self.bytes_in += len(data)
         view = memoryview(data)
