@@ -33,6 +33,7 @@ from ze.bgp.wire.update import WireUpdate
 from ze.core.log import get_logger
 from ze.plugins.rib import show
 from ze.plugins.rib.service import RibService
+from ze.plugins.rib.table import RibConfig
 
 log = get_logger("ze.rib")
 CHUNK = 256  # UPDATE messages per PeerSend
@@ -135,7 +136,7 @@ async def run(plugin: Any) -> None:
             _watch_igp(state["rib"])
         elif section != state["section"]:
             # best-path options take effect for routes selected from now on
-            state["rib"].config = RibService.from_config(section).config
+            state["rib"].config = RibConfig.from_json(section, "")
         state["section"] = section
 
     @plugin.on_event
