@@ -189,3 +189,61 @@ def test_a_next_hop_becoming_reachable_in_the_kernel_sends_the_route(tmp_path):
         for d in runs:
             d.stop()
         netns_delete(n1, nr, n2)
+
+
+def test_reload_rewrites_what_an_ibgp_peer_was_sent(tmp_path):
+    """P1 (eBGP) - R - P2 (iBGP: R's own AS). R first keeps P1's next hop towards P2 with LOCAL_PREF
+    100; a reload of R with next-hop-self-ibgp and default-local-preference 200 sends P2 the routes
+    it already has again, rewritten by the new rules, and later routes follow them too."""
+    n1, nr, n2 = netns_chain(f"ze-rld-{os.getpid() % 100000}")
+    runs: list[NetnsRunning] = []
+    r_peers = [("p1", "10.98.1.1", 65001, "10.98.1.2"), ("p2", "10.98.2.2", 65002, "10.98.2.1")]
+    try:
+        texts = {
+            "p1": config("10.98.1.1", 65001, "10.98.1.1", [("r", "10.98.1.2", 65002, "10.98.1.1")]),
+            "r": config("10.98.2.1", 65002, "0.0.0.0", r_peers, RIB),
+            "p2": config("10.98.2.2", 65002, "10.98.2.2", [("r", "10.98.2.1", 65002, "10.98.2.2")], RIB),
+        }
+        daemons = {}
+        for name, ns in (("p1", n1), ("r", nr), ("p2", n2)):
+            (tmp_path / name).mkdir()
+            daemons[name] = NetnsRunning(tmp_path / name, texts[name], ns).start()
+            runs.append(daemons[name])
+        p1, r, p2 = daemons["p1"], daemons["r"], daemons["p2"]
+        established(r, "p1")
+        established(r, "p2")
+
+        def announce(prefixes: str) -> None:
+            cmd = f"update text origin set igp nhop set 10.98.1.1 nlri ipv4/unicast add {prefixes}"
+            res = p1.ze("bgp", "update-route", "r", cmd)
+            assert res.returncode == 0, res.stdout + res.stderr
+
+        def seen() -> dict[str, tuple]:
+            return {x["prefix"]: (x["next-hop"], x.get("local-preference")) for x in rib_rows(p2, "r")}
+
+        announce("198.51.100.0/24 203.0.113.0/25")
+        wait_for(lambda: received(p2, "r") == 2, 20)
+        assert seen() == {"198.51.100.0/24": ("10.98.1.1", 100), "203.0.113.0/25": ("10.98.1.1", 100)}
+
+        r.conf.write_text(
+            config(
+                "10.98.2.1",
+                65002,
+                "0.0.0.0",
+                r_peers,
+                "plugin { internal bgp-rib; }\n"
+                "rib { igp-cost none; next-hop-self-ibgp true; best-path { default-local-preference 200; } }\n",
+            )
+        )
+        result = r.json("signal", "reload")["result"]
+        assert (result["status"], result["changed"]) == ("ok", True), result
+        want = {"198.51.100.0/24": ("10.98.2.1", 200), "203.0.113.0/25": ("10.98.2.1", 200)}
+        wait_for(lambda: seen() == want, 20)
+
+        announce("203.0.113.128/25")
+        wait_for(lambda: received(p2, "r") == 3, 20)
+        assert seen() == {**want, "203.0.113.128/25": ("10.98.2.1", 200)}
+    finally:
+        for d in runs:
+            d.stop()
+        netns_delete(n1, nr, n2)

@@ -110,12 +110,26 @@ class OutRoute:
         return out
 
 
+def rules(config: RibConfig) -> tuple:
+    """The part of the rib config the export rules read (a change of it rewrites what peers get)."""
+    return (
+        config.route_reflector_clients,
+        config.cluster_id or config.router_id,
+        config.next_hop_self_ibgp,
+        config.default_local_pref,
+    )
+
+
 class Exporter:
     def __init__(self, config: RibConfig, store: AttrStore) -> None:
-        self.config = config
         self.store = store
         self.routes: dict[Any, OutRoute] = {}
         self.unsendable = 0  # prefixes build_updates refused (counted, logged)
+        self.reconfigure(config)
+
+    def reconfigure(self, config: RibConfig) -> None:
+        """New rules for the routes rewritten from now on (the caller rebuilds what peers hold)."""
+        self.config = config
         self.cluster_id = _ip4(config.cluster_id or config.router_id)
 
     # -- policy ----------------------------------------------------------------------------------

@@ -95,6 +95,7 @@ async def run(plugin: Any) -> None:
         await plugin.publish("rib/best", batch)
 
     out = BestCoalescer(publish)
+    default_size = out.size
     sender = Sender(plugin.publish)
     watch: dict[str, Any] = {"fd": None, "timer": None}
 
@@ -131,12 +132,12 @@ async def run(plugin: Any) -> None:
         section = sections.get("rib") or {}
         if state["rib"] is None:
             state["rib"] = RibService.from_config(section)
-            out.size = int(section.get("batch-size", out.size))
             sender.rib = state["rib"]
             _watch_igp(state["rib"])
         elif section != state["section"]:
-            # best-path options take effect for routes selected from now on
-            state["rib"].config = RibConfig.from_json(section, "")
+            if state["rib"].reconfigure(RibConfig.from_json(section, "")):
+                sender.kick()  # the peers' Adj-RIB-Out, rewritten by the new export rules
+        out.size = int(section.get("batch-size", default_size))
         state["section"] = section
 
     @plugin.on_event

@@ -77,6 +77,28 @@ class RibService:
                 resolver = KernelResolver()
         return cls(config, resolver)
 
+    def reconfigure(self, config: RibConfig) -> bool:
+        """A reload's `rib` section. Best-path options apply to the selections made from now on;
+        changed export rules apply at once: each up peer's Adj-RIB-Out is rebuilt and sent again
+        whole (as after a ROUTE-REFRESH). True when export rules changed. The IGP cost source
+        (igp-cost) is kept until a restart."""
+        old = self.config
+        if config.igp_cost != old.igp_cost:
+            log.warning(
+                "rib igp-cost changes at the next restart", running=old.igp_cost, configured=config.igp_cost
+            )
+        self.config = config
+        self.options = best.Options(
+            config.always_compare_med, config.maximum_paths, config.default_local_pref
+        )
+        self.exporter.reconfigure(config)
+        if export.rules(config) == export.rules(old):
+            return False
+        for peer in self.peers.values():
+            if peer.exports:
+                self._export_all(peer)
+        return True
+
     # -- peers ---------------------------------------------------------------------------------
 
     def _peer(self, info: PeerInfo) -> PeerState:
@@ -105,6 +127,14 @@ class RibService:
             return
         peer.send_ctx = ctx
         peer.exports = True
+        self._export_all(peer)
+
+    def _export_all(self, peer: PeerState) -> None:
+        """Build the peer's whole Adj-RIB-Out anew from the Loc-RIB (by the exporter's rules of now),
+        all of it pending."""
+        for table in peer.out.values():
+            for r in table.values():
+                self.exporter.release(r)
         peer.out_cache.clear()
         for fam, loc in self.loc.items():
             out = peer.out[fam] = {}
