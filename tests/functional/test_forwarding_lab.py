@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.bpf.lab import Lab, frame, ipv4_udp, ipv6_icmp, sh
+from tests.functional.bpf.lab import Lab, frame, ipv4_udp, ipv6_icmp
 from tests.functional.conftest import ZE, Running, wait_for
 from tests.functional.speaker.lab import NetnsRunning, conf, established, have_netns
 
@@ -49,59 +49,14 @@ def bcc_missing() -> str | None:
 class ForwardingLab(Lab):
     """Sender, router and two peer namespaces; no static routes: the routes come from BGP."""
 
-    def __init__(self) -> None:
-        tag = f"{os.getpid() % 100000}"
-        self.sender, self.router, self.p1, self.p2 = (f"zefwd{x}{tag}" for x in ("s", "r", "p1", "p2"))
-        self.namespaces = [self.sender, self.router, self.p1, self.p2]
-        self.created: list[str] = []
-        try:
-            self._build()
-        except BaseException:
-            self.close()
-            raise
+    PREFIX = "zefwd"
+    ROLES = ("s", "r", "p1", "p2")
+    SINK_DEV = ("p0", "p0")
+    STATIC_ROUTES = False
 
-    def _build(self) -> None:
-        for n in self.namespaces:
-            sh("ip", "netns", "add", n)
-            self.created.append(n)
-            self.ns(n, "ip", "link", "set", "lo", "up")
-        s, r, p1, p2 = self.namespaces
-        for left, lns, right, rns in (("s0", s, "r0", r), ("r1", r, "p0", p1), ("r2", r, "p0", p2)):
-            sh("ip", "link", "add", left, "netns", lns, "type", "veth", "peer", "name", right, "netns", rns)
-        addrs = {
-            (s, "s0"): ("192.0.2.2/24", "2001:db8:1::2/64"),
-            (r, "r0"): ("192.0.2.1/24", "2001:db8:1::1/64"),
-            (r, "r1"): ("10.255.1.1/30", "2001:db8:f1::1/64"),
-            (p1, "p0"): ("10.255.1.2/30", "2001:db8:f1::2/64"),
-            (r, "r2"): ("10.255.2.1/30", "2001:db8:f2::1/64"),
-            (p2, "p0"): ("10.255.2.2/30", "2001:db8:f2::2/64"),
-        }
-        for (n, dev), (v4, v6) in addrs.items():
-            sh("ip", "-n", n, "addr", "add", v4, "dev", dev)
-            sh("ip", "-n", n, "addr", "add", v6, "dev", dev, "nodad")
-        for n, dev in addrs:
-            sh("ip", "-n", n, "link", "set", dev, "up")
-        self.ns(r, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-        self.ns(r, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
-        sh("ip", "-n", s, "route", "add", "10.0.0.0/8", "via", "192.0.2.1")
-        sh("ip", "-n", s, "route", "add", "2001:db8::/32", "via", "2001:db8:1::1")
-        self.router_mac = json.loads(sh("ip", "-n", r, "-j", "link", "show", "r0").stdout)[0]["address"]
-        self.sender_mac = json.loads(sh("ip", "-n", s, "-j", "link", "show", "s0").stdout)[0]["address"]
-        for gw in ("192.0.2.1", "2001:db8:1::1"):
-            sh(
-                "ip",
-                "-n",
-                s,
-                "neigh",
-                "replace",
-                gw,
-                "lladdr",
-                self.router_mac,
-                "dev",
-                "s0",
-                "nud",
-                "permanent",
-            )
+    def __init__(self) -> None:
+        super().__init__()
+        self.p1, self.p2 = self.sink_a, self.sink_b
 
 
 class NsenterRunning(NetnsRunning):

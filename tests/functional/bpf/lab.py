@@ -35,10 +35,18 @@ def sh(*cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 
 class Lab:
+    """The four namespaces, joined and addressed; subclasses rename them (PREFIX, ROLES, SINK_DEV)
+    and may leave out the router's static routes to the sinks (when they come from BGP)."""
+
+    PREFIX = "ze"  # namespace names: PREFIX + role + pid
+    ROLES = ("s", "r", "a", "b")  # sender, router, sink A, sink B
+    SINK_DEV = ("a0", "b0")  # each sink's end of its veth pair
+    STATIC_ROUTES = True  # PEER_A/PEER_B routed on the router via NH_A/NH_B
+
     def __init__(self) -> None:
         tag = f"{os.getpid() % 100000}"
-        self.sender, self.router, self.sink_a, self.sink_b = (f"ze{x}{tag}" for x in "srab")
-        self.namespaces = [self.sender, self.router, self.sink_a, self.sink_b]
+        self.namespaces = [f"{self.PREFIX}{x}{tag}" for x in self.ROLES]
+        self.sender, self.router, self.sink_a, self.sink_b = self.namespaces
         self.created: list[str] = []
         try:
             self._build()
@@ -55,15 +63,16 @@ class Lab:
             self.created.append(n)
             self.ns(n, "ip", "link", "set", "lo", "up")
         s, r, a, b = self.namespaces
-        for left, lns, right, rns in (("s0", s, "r0", r), ("r1", r, "a0", a), ("r2", r, "b0", b)):
+        a0, b0 = self.SINK_DEV
+        for left, lns, right, rns in (("s0", s, "r0", r), ("r1", r, a0, a), ("r2", r, b0, b)):
             sh("ip", "link", "add", left, "netns", lns, "type", "veth", "peer", "name", right, "netns", rns)
         addrs = {
             (s, "s0"): ("192.0.2.2/24", "2001:db8:1::2/64"),
             (r, "r0"): ("192.0.2.1/24", "2001:db8:1::1/64"),
             (r, "r1"): ("10.255.1.1/30", "2001:db8:f1::1/64"),
-            (a, "a0"): ("10.255.1.2/30", "2001:db8:f1::2/64"),
+            (a, a0): ("10.255.1.2/30", "2001:db8:f1::2/64"),
             (r, "r2"): ("10.255.2.1/30", "2001:db8:f2::1/64"),
-            (b, "b0"): ("10.255.2.2/30", "2001:db8:f2::2/64"),
+            (b, b0): ("10.255.2.2/30", "2001:db8:f2::2/64"),
         }
         for (n, dev), (v4, v6) in addrs.items():
             sh("ip", "-n", n, "addr", "add", v4, "dev", dev)
@@ -72,14 +81,15 @@ class Lab:
             sh("ip", "-n", n, "link", "set", dev, "up")
         self.ns(r, "sysctl", "-qw", "net.ipv4.ip_forward=1")
         self.ns(r, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
-        for pfx, nh in zip((*PEER_A, *PEER_B), (*NH_A, *NH_B)):
-            sh("ip", "-n", r, "route", "add", pfx, "via", nh)
+        if self.STATIC_ROUTES:
+            for pfx, nh in zip((*PEER_A, *PEER_B), (*NH_A, *NH_B)):
+                sh("ip", "-n", r, "route", "add", pfx, "via", nh)
         sh("ip", "-n", s, "route", "add", "10.0.0.0/8", "via", "192.0.2.1")
         sh("ip", "-n", s, "route", "add", "2001:db8::/32", "via", "2001:db8:1::1")
         # Static neighbours: no ARP/ND needed before the counted packets leave the sender.
-        self.router_mac = json.loads(sh("ip", "-n", r, "-j", "link", "show", "r0").stdout)[0]["address"]
-        self.sender_mac = json.loads(sh("ip", "-n", s, "-j", "link", "show", "s0").stdout)[0]["address"]
-        for gw, dev in (("192.0.2.1", "s0"), ("2001:db8:1::1", "s0")):
+        self.router_mac = _mac(r, "r0")
+        self.sender_mac = _mac(s, "s0")
+        for gw in ("192.0.2.1", "2001:db8:1::1"):
             sh(
                 "ip",
                 "-n",
@@ -90,12 +100,12 @@ class Lab:
                 "lladdr",
                 self.router_mac,
                 "dev",
-                dev,
+                "s0",
                 "nud",
                 "permanent",
             )
-        for n, dev, sink_dev, nh in ((a, "r1", "a0", NH_A), (b, "r2", "b0", NH_B)):
-            mac = json.loads(sh("ip", "-n", n, "-j", "link", "show", sink_dev).stdout)[0]["address"]
+        for n, dev, sink_dev, nh in ((a, "r1", a0, NH_A), (b, "r2", b0, NH_B)):
+            mac = _mac(n, sink_dev)
             for addr in nh:
                 sh("ip", "-n", r, "neigh", "replace", addr, "lladdr", mac, "dev", dev, "nud", "permanent")
 
@@ -114,6 +124,10 @@ class Lab:
         for n in reversed(self.created):
             sh("ip", "netns", "del", n, check=False)
         self.created.clear()
+
+
+def _mac(ns: str, dev: str) -> str:
+    return json.loads(sh("ip", "-n", ns, "-j", "link", "show", dev).stdout)[0]["address"]
 
 
 def frame(lab: Any, tags: list[int], l3: bytes) -> str:
