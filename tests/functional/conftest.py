@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Self
 
 import pytest
 
@@ -39,6 +40,10 @@ def wait_for(cond, timeout: float = 10.0, step: float = 0.05):
 
 
 class Running:
+    """`ze run` on tmp/ze.conf (written from `text`), its control socket and log in tmp."""
+
+    start_timeout = 10.0  # seconds until the control socket answers
+
     def __init__(self, tmp: Path, text: str) -> None:
         self.dir = tmp
         self.conf = tmp / "ze.conf"
@@ -47,15 +52,19 @@ class Running:
         self.log = tmp / "ze.log"
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> Running:
+    def wrapper(self) -> list[str]:
+        """What runs `ze run` (nothing: here; subclasses enter a network namespace)."""
+        return []
+
+    def start(self) -> Self:
         self._logf = open(self.log, "wb")
         self.proc = subprocess.Popen(
-            [*ZE, "run", str(self.conf), "--socket", str(self.sock)],
+            [*self.wrapper(), *ZE, "run", str(self.conf), "--socket", str(self.sock)],
             stdout=self._logf,
             stderr=subprocess.STDOUT,
             env={**os.environ, "ZE_SOCKET": ""},
         )
-        wait_for(lambda: self.answers() or self.proc.poll() is not None)
+        wait_for(lambda: self.answers() or self.proc.poll() is not None, self.start_timeout)
         assert self.proc.poll() is None, self.log.read_text()
         return self
 

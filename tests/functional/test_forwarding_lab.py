@@ -63,25 +63,10 @@ class NsenterRunning(NetnsRunning):
     """`ze run` in the router namespace through nsenter: same network namespace, host mounts (the
     bpf filesystem at /sys/fs/bpf is the real one, so the test sees what ze pinned)."""
 
-    def start(self) -> NsenterRunning:
-        self._logf = open(self.log, "wb")
-        self.proc = subprocess.Popen(
-            [
-                "nsenter",
-                f"--net=/run/netns/{self.netns}",
-                *ZE,
-                "run",
-                str(self.conf),
-                "--socket",
-                str(self.sock),
-            ],
-            stdout=self._logf,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "ZE_SOCKET": ""},
-        )
-        wait_for(lambda: self.answers() or self.proc.poll() is not None, 30)
-        assert self.proc.poll() is None, self.log.read_text()
-        return self
+    start_timeout = 30.0
+
+    def wrapper(self) -> list[str]:
+        return ["nsenter", f"--net=/run/netns/{self.netns}"]
 
     def terminate(self, timeout: float = 20.0) -> int:
         """A graceful stop (SIGTERM), as systemd does it."""

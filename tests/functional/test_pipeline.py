@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 from tests.functional.conftest import wait_for
-from tests.functional.speaker.lab import NetnsRunning, conf, established, have_netns, netns_delete, netns_pair
+from tests.functional.speaker.lab import conf, daemons, established, have_netns, netns_delete, netns_pair
 
 pytestmark = pytest.mark.skipif(bool(have_netns()), reason=have_netns() or "")
 
@@ -39,51 +39,44 @@ def kernel_routes(ns: str) -> dict[str, dict]:
 
 def test_routes_from_a_peer_reach_the_kernel_fib(tmp_path):
     na, nb = netns_pair(f"ze-pipe-{os.getpid() % 100000}")
-    runs = []
+    a_text = conf("a", "10.99.0.1", 65001, 179, [("b", "10.99.0.2", 65002)]) + A_FEATURES
+    b_text = conf("b", "10.99.0.2", 65002, 179, [("a", "10.99.0.1", 65001)])
     try:
-        a_text = conf("a", "10.99.0.1", 65001, 179, [("b", "10.99.0.2", 65002)]) + A_FEATURES
-        b_text = conf("b", "10.99.0.2", 65002, 179, [("a", "10.99.0.1", 65001)])
-        for n in ("a", "b"):
-            (tmp_path / n).mkdir()
-        a = NetnsRunning(tmp_path / "a", a_text, na).start()
-        runs.append(a)
-        b = NetnsRunning(tmp_path / "b", b_text, nb).start()
-        runs.append(b)
-        established(a, "b")
+        with daemons(tmp_path, {"a": (a_text, na), "b": (b_text, nb)}) as d:
+            a, b = d["a"], d["b"]
+            established(a, "b")
 
-        # the static route is in the kernel before any BGP route
-        wait_for(lambda: "192.0.2.128/25" in kernel_routes(na), 10)
+            # the static route is in the kernel before any BGP route
+            wait_for(lambda: "192.0.2.128/25" in kernel_routes(na), 10)
 
-        cmd = "update text origin set igp nhop set 10.99.0.2 as-path set [65002] nlri ipv4/unicast add 198.51.100.0/24 203.0.113.0/25"
-        r = b.ze("bgp", "update-route", "a", cmd)
-        assert r.returncode == 0, r.stdout + r.stderr
+            cmd = "update text origin set igp nhop set 10.99.0.2 as-path set [65002] nlri ipv4/unicast add 198.51.100.0/24 203.0.113.0/25"
+            r = b.ze("bgp", "update-route", "a", cmd)
+            assert r.returncode == 0, r.stdout + r.stderr
 
-        def both() -> dict | None:
-            k = kernel_routes(na)
-            return k if {"198.51.100.0/24", "203.0.113.0/25"} <= set(k) else None
+            def both() -> dict | None:
+                k = kernel_routes(na)
+                return k if {"198.51.100.0/24", "203.0.113.0/25"} <= set(k) else None
 
-        routes = wait_for(both, 15)
-        assert routes["198.51.100.0/24"].get("gateway") == "10.99.0.2" or any(
-            h.get("gateway") == "10.99.0.2" for h in routes["198.51.100.0/24"].get("nexthops", [])
-        ), routes["198.51.100.0/24"]
+            routes = wait_for(both, 15)
+            assert routes["198.51.100.0/24"].get("gateway") == "10.99.0.2" or any(
+                h.get("gateway") == "10.99.0.2" for h in routes["198.51.100.0/24"].get("nexthops", [])
+            ), routes["198.51.100.0/24"]
 
-        rib = a.json("show", "rib")
-        text = json.dumps(rib)
-        assert "198.51.100.0/24" in text and "203.0.113.0/25" in text, text
-        fib = a.json("show", "fib")
-        assert "installed" in json.dumps(fib), fib
-        sysrib = a.json("show", "sysrib", "198.51.100.0/24")
-        assert "10.99.0.2" in json.dumps(sysrib), sysrib
+            rib = a.json("show", "rib")
+            text = json.dumps(rib)
+            assert "198.51.100.0/24" in text and "203.0.113.0/25" in text, text
+            fib = a.json("show", "fib")
+            assert "installed" in json.dumps(fib), fib
+            sysrib = a.json("show", "sysrib", "198.51.100.0/24")
+            assert "10.99.0.2" in json.dumps(sysrib), sysrib
 
-        r = b.ze("bgp", "update-route", "a", "update text nlri ipv4/unicast del 203.0.113.0/25")
-        assert r.returncode == 0, r.stdout + r.stderr
-        wait_for(lambda: "203.0.113.0/25" not in kernel_routes(na), 15)
-        assert "198.51.100.0/24" in kernel_routes(na)
+            r = b.ze("bgp", "update-route", "a", "update text nlri ipv4/unicast del 203.0.113.0/25")
+            assert r.returncode == 0, r.stdout + r.stderr
+            wait_for(lambda: "203.0.113.0/25" not in kernel_routes(na), 15)
+            assert "198.51.100.0/24" in kernel_routes(na)
 
-        b.stop()  # the session goes down: its routes leave the FIB, the static stays
-        wait_for(lambda: "198.51.100.0/24" not in kernel_routes(na), 15)
-        assert "192.0.2.128/25" in kernel_routes(na)
+            b.stop()  # the session goes down: its routes leave the FIB, the static stays
+            wait_for(lambda: "198.51.100.0/24" not in kernel_routes(na), 15)
+            assert "192.0.2.128/25" in kernel_routes(na)
     finally:
-        for r in runs:
-            r.stop()
         netns_delete(na, nb)

@@ -9,18 +9,21 @@ R is answered by the rib plugin; a ROUTE-REFRESH from P2 makes R's rib send its 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 
 import pytest
 
-from tests.functional.conftest import wait_for
-from tests.functional.speaker.lab import NetnsRunning, established, have_netns, netns_delete, peer, received
+from tests.functional.conftest import Running, wait_for
+from tests.functional.speaker.lab import daemons, established, have_netns, netns_delete, peer, received
 
 pytestmark = pytest.mark.skipif(bool(have_netns()), reason=have_netns() or "")
 
 RIB = "plugin { internal bgp-rib; }\nrib { igp-cost none; }\n"
+IGP_KERNEL = "plugin { internal bgp-rib; }\nrib { igp-cost kernel; }\n"
 
 
 def netns_chain(tag: str) -> tuple[str, str, str]:
@@ -48,6 +51,21 @@ def netns_chain(tag: str) -> tuple[str, str, str]:
     return p1, r, p2
 
 
+@contextlib.contextmanager
+def chain(tmp_path, tag: str, texts: dict[str, str]) -> Iterator[tuple[Running, Running, Running]]:
+    """`ze run` P1, R and P2 (texts by those names) in the namespace chain; R's sessions to both
+    up. Everything stopped and deleted on the way out."""
+    n1, nr, n2 = netns_chain(f"{tag}-{os.getpid() % 100000}")
+    try:
+        specs = {name: (texts[name], ns) for name, ns in (("p1", n1), ("r", nr), ("p2", n2))}
+        with daemons(tmp_path, specs) as d:
+            established(d["r"], "p1")
+            established(d["r"], "p2")
+            yield d["p1"], d["r"], d["p2"]
+    finally:
+        netns_delete(n1, nr, n2)
+
+
 def config(rid: str, asn: int, listen: str, peers: list[tuple[str, str, int, str]], extra: str = "") -> str:
     body = "\n".join(
         f"    peer {name} {{ remote {{ ip {ip}; as {pas}; }} local-address {local}; }}"
@@ -60,36 +78,25 @@ def config(rid: str, asn: int, listen: str, peers: list[tuple[str, str, int, str
     )
 
 
-def rib_rows(d: NetnsRunning, peer: str) -> list[dict]:
+def chain_texts(r_extra: str = RIB, p2_extra: str = RIB, p2_as: int = 65003) -> dict[str, str]:
+    """The three configs: P1 (AS 65001) and P2 (eBGP AS 65003, or iBGP with p2_as 65002) peer with
+    R (AS 65002); r_extra and p2_extra add sections (plugins, rib) to R's and P2's."""
+    r_peers = [("p1", "10.98.1.1", 65001, "10.98.1.2"), ("p2", "10.98.2.2", p2_as, "10.98.2.1")]
+    return {
+        "p1": config("10.98.1.1", 65001, "10.98.1.1", [("r", "10.98.1.2", 65002, "10.98.1.1")]),
+        "r": config("10.98.2.1", 65002, "0.0.0.0", r_peers, r_extra),
+        "p2": config("10.98.2.2", p2_as, "10.98.2.2", [("r", "10.98.2.1", 65002, "10.98.2.2")], p2_extra),
+    }
+
+
+def rib_rows(d: Running, peer: str) -> list[dict]:
     """The routes `d`'s bgp-rib holds from `peer` (show peer NAME routes received, as JSON)."""
     data = d.json("show", "peer", peer, "routes", "received")
     return data["routes"]
 
 
 def test_routes_cross_a_rib_to_the_next_ebgp_peer(tmp_path):
-    n1, nr, n2 = netns_chain(f"ze-exp-{os.getpid() % 100000}")
-    runs: list[NetnsRunning] = []
-    try:
-        texts = {
-            "p1": config("10.98.1.1", 65001, "10.98.1.1", [("r", "10.98.1.2", 65002, "10.98.1.1")]),
-            "r": config(
-                "10.98.2.1",
-                65002,
-                "0.0.0.0",
-                [("p1", "10.98.1.1", 65001, "10.98.1.2"), ("p2", "10.98.2.2", 65003, "10.98.2.1")],
-                RIB,
-            ),
-            "p2": config("10.98.2.2", 65003, "10.98.2.2", [("r", "10.98.2.1", 65002, "10.98.2.2")], RIB),
-        }
-        daemons = {}
-        for name, ns in (("p1", n1), ("r", nr), ("p2", n2)):
-            (tmp_path / name).mkdir()
-            daemons[name] = NetnsRunning(tmp_path / name, texts[name], ns).start()
-            runs.append(daemons[name])
-        p1, r, p2 = daemons["p1"], daemons["r"], daemons["p2"]
-        established(r, "p1")
-        established(r, "p2")
-
+    with chain(tmp_path, "ze-exp", chain_texts()) as (p1, r, p2):
         cmd = (
             "update text origin set igp nhop set 10.98.1.1 "
             "nlri ipv4/unicast add 198.51.100.0/24 203.0.113.0/25 203.0.113.128/25"
@@ -134,42 +141,15 @@ def test_routes_cross_a_rib_to_the_next_ebgp_peer(tmp_path):
 
         # P1 goes away: R withdraws everything it had from it towards P2
         p1.stop()
-        runs.remove(p1)
         wait_for(lambda: received(p2, "r") == 0, 20)
         assert rib_rows(p2, "r") == []
-    finally:
-        for d in runs:
-            d.stop()
-        netns_delete(n1, nr, n2)
 
 
 def test_a_next_hop_becoming_reachable_in_the_kernel_sends_the_route(tmp_path):
     """R resolves next hops in its kernel (igp-cost kernel): a route whose next hop has no route
     is not selected, so P2 gets nothing; a kernel route to it makes the rib (watching the
     kernel's route notifications) select it and send it on; removing that route withdraws it."""
-    n1, nr, n2 = netns_chain(f"ze-igp-{os.getpid() % 100000}")
-    runs: list[NetnsRunning] = []
-    try:
-        texts = {
-            "p1": config("10.98.1.1", 65001, "10.98.1.1", [("r", "10.98.1.2", 65002, "10.98.1.1")]),
-            "r": config(
-                "10.98.2.1",
-                65002,
-                "0.0.0.0",
-                [("p1", "10.98.1.1", 65001, "10.98.1.2"), ("p2", "10.98.2.2", 65003, "10.98.2.1")],
-                "plugin { internal bgp-rib; }\nrib { igp-cost kernel; }\n",
-            ),
-            "p2": config("10.98.2.2", 65003, "10.98.2.2", [("r", "10.98.2.1", 65002, "10.98.2.2")]),
-        }
-        daemons = {}
-        for name, ns in (("p1", n1), ("r", nr), ("p2", n2)):
-            (tmp_path / name).mkdir()
-            daemons[name] = NetnsRunning(tmp_path / name, texts[name], ns).start()
-            runs.append(daemons[name])
-        p1, r, p2 = daemons["p1"], daemons["r"], daemons["p2"]
-        established(r, "p1")
-        established(r, "p2")
-
+    with chain(tmp_path, "ze-igp", chain_texts(IGP_KERNEL, "")) as (p1, r, p2):
         cmd = "update text origin set igp nhop set 10.98.9.9 nlri ipv4/unicast add 198.51.100.0/24"
         res = p1.ze("bgp", "update-route", "r", cmd)
         assert res.returncode == 0, res.stdout + res.stderr
@@ -177,7 +157,7 @@ def test_a_next_hop_becoming_reachable_in_the_kernel_sends_the_route(tmp_path):
         assert r.json("show", "peer", "p2", "routes", "advertised")["advertised"] == 0
         assert received(p2, "r") == 0
 
-        ip = ["ip", "-n", nr, "route"]
+        ip = ["ip", "-n", r.netns, "route"]
         subprocess.run([*ip, "add", "10.98.9.0/24", "via", "10.98.1.1", "metric", "5"], check=True)
         wait_for(lambda: received(p2, "r") == 1, 20)
         adv = r.json("show", "peer", "p2", "routes", "advertised")
@@ -185,33 +165,13 @@ def test_a_next_hop_becoming_reachable_in_the_kernel_sends_the_route(tmp_path):
 
         subprocess.run([*ip, "del", "10.98.9.0/24", "via", "10.98.1.1", "metric", "5"], check=True)
         wait_for(lambda: received(p2, "r") == 0, 20)
-    finally:
-        for d in runs:
-            d.stop()
-        netns_delete(n1, nr, n2)
 
 
 def test_reload_rewrites_what_an_ibgp_peer_was_sent(tmp_path):
     """P1 (eBGP) - R - P2 (iBGP: R's own AS). R first keeps P1's next hop towards P2 with LOCAL_PREF
     100; a reload of R with next-hop-self-ibgp and default-local-preference 200 sends P2 the routes
     it already has again, rewritten by the new rules, and later routes follow them too."""
-    n1, nr, n2 = netns_chain(f"ze-rld-{os.getpid() % 100000}")
-    runs: list[NetnsRunning] = []
-    r_peers = [("p1", "10.98.1.1", 65001, "10.98.1.2"), ("p2", "10.98.2.2", 65002, "10.98.2.1")]
-    try:
-        texts = {
-            "p1": config("10.98.1.1", 65001, "10.98.1.1", [("r", "10.98.1.2", 65002, "10.98.1.1")]),
-            "r": config("10.98.2.1", 65002, "0.0.0.0", r_peers, RIB),
-            "p2": config("10.98.2.2", 65002, "10.98.2.2", [("r", "10.98.2.1", 65002, "10.98.2.2")], RIB),
-        }
-        daemons = {}
-        for name, ns in (("p1", n1), ("r", nr), ("p2", n2)):
-            (tmp_path / name).mkdir()
-            daemons[name] = NetnsRunning(tmp_path / name, texts[name], ns).start()
-            runs.append(daemons[name])
-        p1, r, p2 = daemons["p1"], daemons["r"], daemons["p2"]
-        established(r, "p1")
-        established(r, "p2")
+    with chain(tmp_path, "ze-rld", chain_texts(p2_as=65002)) as (p1, r, p2):
 
         def announce(prefixes: str) -> None:
             cmd = f"update text origin set igp nhop set 10.98.1.1 nlri ipv4/unicast add {prefixes}"
@@ -225,16 +185,10 @@ def test_reload_rewrites_what_an_ibgp_peer_was_sent(tmp_path):
         wait_for(lambda: received(p2, "r") == 2, 20)
         assert seen() == {"198.51.100.0/24": ("10.98.1.1", 100), "203.0.113.0/25": ("10.98.1.1", 100)}
 
-        r.conf.write_text(
-            config(
-                "10.98.2.1",
-                65002,
-                "0.0.0.0",
-                r_peers,
-                "plugin { internal bgp-rib; }\n"
-                "rib { igp-cost none; next-hop-self-ibgp true; best-path { default-local-preference 200; } }\n",
-            )
+        rules = (
+            "rib { igp-cost none; next-hop-self-ibgp true; best-path { default-local-preference 200; } }\n"
         )
+        r.conf.write_text(chain_texts("plugin { internal bgp-rib; }\n" + rules, p2_as=65002)["r"])
         result = r.json("signal", "reload")["result"]
         assert (result["status"], result["changed"]) == ("ok", True), result
         want = {"198.51.100.0/24": ("10.98.2.1", 200), "203.0.113.0/25": ("10.98.2.1", 200)}
@@ -243,7 +197,3 @@ def test_reload_rewrites_what_an_ibgp_peer_was_sent(tmp_path):
         announce("203.0.113.128/25")
         wait_for(lambda: received(p2, "r") == 3, 20)
         assert seen() == {**want, "203.0.113.128/25": ("10.98.2.1", 200)}
-    finally:
-        for d in runs:
-            d.stop()
-        netns_delete(n1, nr, n2)

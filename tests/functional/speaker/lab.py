@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.functional.conftest import Running, wait_for
@@ -80,21 +82,24 @@ class NetnsRunning(Running):
         super().__init__(tmp, text)
         self.netns = netns
 
-    def start(self) -> NetnsRunning:
-        import subprocess
+    def wrapper(self) -> list[str]:
+        return ["ip", "netns", "exec", self.netns]
 
-        from tests.functional.conftest import ZE
 
-        self._logf = open(self.log, "wb")
-        self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.netns, *ZE, "run", str(self.conf), "--socket", str(self.sock)],
-            stdout=self._logf,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "ZE_SOCKET": ""},
-        )
-        wait_for(lambda: self.answers() or self.proc.poll() is not None)
-        assert self.proc.poll() is None, self.log.read_text()
-        return self
+@contextlib.contextmanager
+def daemons(tmp: Path, specs: dict[str, tuple[str, str | None]]) -> Iterator[dict[str, Running]]:
+    """`ze run` for each NAME: (config text, network namespace or None for here), started in
+    order in tmp/NAME; all of them stopped on the way out (one stopped earlier is left as is)."""
+    runs: dict[str, Running] = {}
+    try:
+        for name, (text, ns) in specs.items():
+            d = tmp / name
+            d.mkdir(exist_ok=True)
+            runs[name] = (NetnsRunning(d, text, ns) if ns else Running(d, text)).start()
+        yield runs
+    finally:
+        for r in runs.values():
+            r.stop()
 
 
 def netns_pair(tag: str) -> tuple[str, str]:

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from tests.functional.speaker.lab import (
-    NetnsRunning,
     conf,
+    daemons,
     established,
     free_port,
     have_netns,
@@ -62,28 +62,19 @@ def test_md5_between_two_daemons(tmp_path, wrong):
 def test_gtsm_in_namespaces(tmp_path, both):
     tag = f"ze-speaker-{os.getpid() % 100000}-{int(both)}"
     na, nb = netns_pair(tag)
-    runs = []
+    port = 179
+    a_text = conf("a", "10.99.0.1", 65001, port, [("b", "10.99.0.2", 65002)], peer_extra="ttl-security 1;")
+    b_extra = "ttl-security 1;" if both else ""
+    b_text = conf("b", "10.99.0.2", 65002, port, [("a", "10.99.0.1", 65001)], peer_extra=b_extra)
     try:
-        port = 179
-        a_text = conf(
-            "a", "10.99.0.1", 65001, port, [("b", "10.99.0.2", 65002)], peer_extra="ttl-security 1;"
-        )
-        b_extra = "ttl-security 1;" if both else ""
-        b_text = conf("b", "10.99.0.2", 65002, port, [("a", "10.99.0.1", 65001)], peer_extra=b_extra)
-        (tmp_path / "a").mkdir()
-        (tmp_path / "b").mkdir()
-        a = NetnsRunning(tmp_path / "a", a_text, na).start()
-        runs.append(a)
-        b = NetnsRunning(tmp_path / "b", b_text, nb).start()
-        runs.append(b)
-        if both:
-            established(a, "b")
-            established(b, "a")
-        else:
-            never_established(a, "b", 4.0)
+        with daemons(tmp_path, {"a": (a_text, na), "b": (b_text, nb)}) as d:
+            a, b = d["a"], d["b"]
+            if both:
+                established(a, "b")
+                established(b, "a")
+            else:
+                never_established(a, "b", 4.0)
     finally:
-        for r in runs:
-            r.stop()
         netns_delete(na, nb)
 
 
