@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -104,6 +105,30 @@ def dump_count(ns: str, table: int, proto: int | None) -> int:
         w.close()
 
 
+def install_remove(ns: Netns, table: int, install: Callable[[], int], remove: Callable[[], int]) -> dict:
+    """The figures of one writer: install() timed (wall clock and this process's CPU), the
+    kernel's count of protocol-186 routes, remove() timed, the count again. Both return their
+    error counts."""
+    c0 = time.process_time()
+    t0 = time.monotonic()
+    e1 = install()
+    t1 = time.monotonic()
+    cpu = time.process_time() - c0
+    installed = dump_count(ns.name, table, 186)
+    t2 = time.monotonic()
+    e2 = remove()
+    t3 = time.monotonic()
+    left = dump_count(ns.name, table, 186)
+    return {
+        "install_cpu_s": cpu,
+        "install_s": t1 - t0,
+        "remove_s": t3 - t2,
+        "installed": installed,
+        "left": left,
+        "errors": e1 + e2,
+    }
+
+
 # --- modes -----------------------------------------------------------------------------------------
 def run_fib_kernel(ns: Netns, n: int, table: int) -> dict:
     svc = Service(KernelConfig(table=table), netns=ns.name)
@@ -112,19 +137,12 @@ def run_fib_kernel(ns: Netns, n: int, table: int) -> dict:
     nhs = NextHopSet("ebgp", ((GW_A, "peer-a", ""),))
     add = BestBatch("ipv4/unicast", tuple((p, nhs) for p in pfx))
     rem = BestBatch("ipv4/unicast", (), tuple(pfx))
-    c0 = time.process_time()
-    t0 = time.monotonic()
-    a = svc.on_best(add)
-    t1 = time.monotonic()
-    cpu = time.process_time() - c0
-    installed = dump_count(ns.name, table, 186)
-    t2 = time.monotonic()
-    r = svc.on_best(rem)
-    t3 = time.monotonic()
-    left = dump_count(ns.name, table, 186)
-    svc.stop()
-    return {"install_s": t1 - t0, "remove_s": t3 - t2, "installed": installed, "left": left,
-            "errors": a["errors"] + r["errors"], "install_cpu_s": cpu}  # fmt: skip
+    try:
+        return install_remove(
+            ns, table, lambda: svc.on_best(add)["errors"], lambda: svc.on_best(rem)["errors"]
+        )
+    finally:
+        svc.stop()
 
 
 _V4 = struct.Struct("=IHHII BBBBBBBBI HHI HHI HHI")
@@ -183,37 +201,20 @@ def run_raw_nhid(ns: Netns, n: int, table: int) -> dict:
             errors += _drain(s, 0)
         return errors
 
-    c0 = time.process_time()
-    t0 = time.monotonic()
-    e1 = write(False)
-    t1 = time.monotonic()
-    cpu = time.process_time() - c0
-    installed = dump_count(ns.name, table, 186)
-    t2 = time.monotonic()
-    e2 = write(True)
-    t3 = time.monotonic()
-    left = dump_count(ns.name, table, 186)
-    s.close()
-    return {
-        "install_cpu_s": cpu,
-        "install_s": t1 - t0,
-        "remove_s": t3 - t2,
-        "installed": installed,
-        "left": left,
-        "errors": e1 + e2,
-    }
+    try:
+        return install_remove(ns, table, lambda: write(False), lambda: write(True))
+    finally:
+        s.close()
 
 
 def run_raw_ack(ns: Netns, n: int, table: int) -> dict:
     """netlink_ref.py's raw-batch: gateway routes, ACK each, 64 KiB chunks (encode included)."""
     s = _raw_socket(ns.name)
     gw = struct.unpack("=I", socket.inet_aton(GW_A))[0]
-    st = struct.Struct("=IHHII BBBBBBBBI HHI HHI HHI")
-    std = struct.Struct("=IHHII BBBBBBBBI HHI HHI")
     tbl8 = table if table < 256 else 252
 
     def write(delete: bool) -> int:
-        S = std if delete else st
+        S = _V4D if delete else _V4
         per = 65536 // S.size
         buf = bytearray(per * S.size)
         errors = 0
@@ -224,30 +225,8 @@ def run_raw_ack(ns: Netns, n: int, table: int) -> dict:
             for i in chunk:
                 dst = socket.htonl(BASE + (i << 8))
                 if delete:
-                    S.pack_into(
-                        buf,
-                        off,
-                        S.size,
-                        25,
-                        5,
-                        i + 1,
-                        0,
-                        2,
-                        24,
-                        0,
-                        0,
-                        tbl8,
-                        186,
-                        0,
-                        1,
-                        0,
-                        8,
-                        1,
-                        dst,
-                        8,
-                        15,
-                        table,
-                    )
+                    S.pack_into(buf, off, S.size, 25, 5, i + 1, 0, 2, 24, 0, 0, tbl8, 186, 0, 1, 0, 8, 1,
+                                dst, 8, 15, table)  # fmt: skip
                 else:
                     S.pack_into(buf, off, S.size, 24, 5 | 0x600, i + 1, 0, 2, 24, 0, 0, tbl8, 186, 0, 1, 0, 8, 1,
                                 dst, 8, 15, table, 8, 5, gw)  # fmt: skip
@@ -256,25 +235,10 @@ def run_raw_ack(ns: Netns, n: int, table: int) -> dict:
             errors += _drain(s, len(chunk))
         return errors
 
-    c0 = time.process_time()
-    t0 = time.monotonic()
-    e1 = write(False)
-    t1 = time.monotonic()
-    cpu = time.process_time() - c0
-    installed = dump_count(ns.name, table, 186)
-    t2 = time.monotonic()
-    e2 = write(True)
-    t3 = time.monotonic()
-    left = dump_count(ns.name, table, 186)
-    s.close()
-    return {
-        "install_cpu_s": cpu,
-        "install_s": t1 - t0,
-        "remove_s": t3 - t2,
-        "installed": installed,
-        "left": left,
-        "errors": e1 + e2,
-    }
+    try:
+        return install_remove(ns, table, lambda: write(False), lambda: write(True))
+    finally:
+        s.close()
 
 
 def run_pyroute2(ns: Netns, n: int, table: int, sample: int) -> dict:
@@ -283,19 +247,25 @@ def run_pyroute2(ns: Netns, n: int, table: int, sample: int) -> dict:
     k = min(n, sample)
     ip = IPRoute(netns=ns.name)
     dsts = [str(p) for p in prefixes(k)]
-    t0 = time.monotonic()
-    for d in dsts:
-        ip.route("add", dst=d, gateway=GW_A, proto=186, table=table)
-    t1 = time.monotonic()
-    installed = dump_count(ns.name, table, 186)
-    t2 = time.monotonic()
-    for d in reversed(dsts):
-        ip.route("del", dst=d, proto=186, table=table)
-    t3 = time.monotonic()
-    ip.close()
-    f = n / k
-    return {"install_s": (t1 - t0) * f, "remove_s": (t3 - t2) * f, "installed": round(installed * f),
-            "left": 0, "errors": 0, "sample": k, "extrapolated": k != n}  # fmt: skip
+
+    def add() -> int:
+        for d in dsts:
+            ip.route("add", dst=d, gateway=GW_A, proto=186, table=table)
+        return 0
+
+    def remove() -> int:
+        for d in reversed(dsts):
+            ip.route("del", dst=d, proto=186, table=table)
+        return 0
+
+    try:
+        r = install_remove(ns, table, add, remove)
+    finally:
+        ip.close()
+    f = n / k  # the sample's figures, scaled to n routes
+    for key in ("install_s", "remove_s", "install_cpu_s"):
+        r[key] *= f
+    return {**r, "installed": round(r["installed"] * f), "sample": k, "extrapolated": k != n}
 
 
 def proc_cpu(pid: int) -> float:
@@ -470,42 +440,41 @@ def main() -> int:
         for mode in a.modes.split(",")
     ]
     for n, mode in plan:
-        if True:
-            ns = Netns()
-            try:
-                if mode == "fib-kernel":
-                    r = run_fib_kernel(ns, n, a.table)
-                elif mode == "raw-nhid":
-                    r = run_raw_nhid(ns, n, a.table)
-                elif mode == "raw-ack":
-                    r = run_raw_ack(ns, n, a.table)
-                elif mode == "pyroute2":
-                    r = run_pyroute2(ns, n, a.table, a.sample)
-                elif mode == "bird":
-                    r = run_bird(ns, n, a.table, a.timeout)
-                elif mode in ("frr", "bird-bgp"):
-                    r = run_shared(mode.removesuffix("-bgp"), n, a.timeout, a.shared_bench)
-                elif mode == "repoint":
-                    r = run_repoint(ns, n, a.table)
-                elif mode == "dump":
-                    r = run_dump(ns, n, a.table, a.dump_sample)
-                else:
-                    raise SystemExit(f"unknown mode {mode}")
-            except Exception as e:  # a mode that fails is reported, the others still run
-                r = {"error": repr(e)}
-            finally:
-                ns.close()
-            r = {"mode": mode, "n": n, "table": a.table, **{k: round(v, 4) if isinstance(v, float) else v
-                                                            for k, v in r.items()}}  # fmt: skip
-            for k in ("install", "remove"):
-                if r.get(f"{k}_s"):
-                    r[f"{k}_per_s"] = round(n / r[f"{k}_s"])
-            results.append(r)
-            line = json.dumps(r)
-            print(line, flush=True)
-            if a.out:
-                with open(a.out, "a") as f:
-                    f.write(line + "\n")
+        ns = Netns()
+        try:
+            if mode == "fib-kernel":
+                r = run_fib_kernel(ns, n, a.table)
+            elif mode == "raw-nhid":
+                r = run_raw_nhid(ns, n, a.table)
+            elif mode == "raw-ack":
+                r = run_raw_ack(ns, n, a.table)
+            elif mode == "pyroute2":
+                r = run_pyroute2(ns, n, a.table, a.sample)
+            elif mode == "bird":
+                r = run_bird(ns, n, a.table, a.timeout)
+            elif mode in ("frr", "bird-bgp"):
+                r = run_shared(mode.removesuffix("-bgp"), n, a.timeout, a.shared_bench)
+            elif mode == "repoint":
+                r = run_repoint(ns, n, a.table)
+            elif mode == "dump":
+                r = run_dump(ns, n, a.table, a.dump_sample)
+            else:
+                raise SystemExit(f"unknown mode {mode}")
+        except Exception as e:  # a mode that fails is reported, the others still run
+            r = {"error": repr(e)}
+        finally:
+            ns.close()
+        r = {"mode": mode, "n": n, "table": a.table, **{k: round(v, 4) if isinstance(v, float) else v
+                                                        for k, v in r.items()}}  # fmt: skip
+        for k in ("install", "remove"):
+            if r.get(f"{k}_s"):
+                r[f"{k}_per_s"] = round(n / r[f"{k}_s"])
+        results.append(r)
+        line = json.dumps(r)
+        print(line, flush=True)
+        if a.out:
+            with open(a.out, "a") as f:
+                f.write(line + "\n")
     print_table(medians(results))
     return 0
 
