@@ -153,6 +153,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, interrupt)
     signal.signal(signal.SIGHUP, interrupt)
+    # Ctrl-C too, even when started with SIGINT ignored (a background job of a script inherits that)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     code = 0
     try:
         code = _up(args)

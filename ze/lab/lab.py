@@ -242,6 +242,8 @@ def ze_config(st: State, validate: object = None) -> tuple[str, dict[str, str]]:
         up_as=UP_AS,
         md5=st.md5,
         tx_dev="tx0",
+        pin_dir=st.pin_dir,  # the lab's own pins (down removes them), never a system ze's
+        state_dir=st.dir,
     )
     check = validate or _validate
     left: dict[str, str] = {}
@@ -446,7 +448,7 @@ STARTUP_GRACE = 3.0  # seconds ze must stay up after its control socket answers 
 def _start_ze(st: State, python: str, say) -> Proc:
     d = Path(st.dir)
     say(f"ze in {st.namespaces['ze']}: {python} -m ze.cli.main run {d / 'ze.conf'}")
-    env = {**os.environ, "ZE_STATE_DIR": str(d), "ZE_SOCKET": st.socket, "ZE_BPF_PIN_DIR": st.pin_dir}
+    env = {**os.environ, "ZE_SOCKET": st.socket}  # pin and state dirs are in its config
     env.pop("NOTIFY_SOCKET", None)
     argv = in_ns(st.namespaces["ze"], python, "-m", "ze.cli.main", "run", str(d / "ze.conf"))
     ze = _spawn(st, "ze", argv, "ze.log", env)

@@ -27,6 +27,7 @@ if shutil.which("bird") is None:
 
 ZE = [sys.executable, "-m", "ze.cli.main"]
 PREFIXES = 300
+RUN_ARGS = ("--prefixes", "20", "--pps", "20", "--seconds", "20")
 
 
 def ze(*args: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
@@ -120,12 +121,20 @@ def test_up_status_down(name):
 
     r = ze("lab", "down", "--name", name)
     assert r.returncode == 0, r.stderr
+    assert_only_lab_lines(r)
     assert lab.leftovers(name) == []
     for pid in pids:
         assert not _running(pid), pid
     assert not Path(f"/sys/fs/bpf/{name}").exists()
     r = ze("lab", "status", "--name", name)
     assert r.returncode == 1 and f"no lab named {name} is up" in r.stderr
+
+
+def assert_only_lab_lines(r: subprocess.CompletedProcess[str]) -> None:
+    """`ze lab` said what it did, and nothing else spoke (no `ip`, nsenter or birdc noise)."""
+    assert r.stdout == "", r.stdout
+    noise = [ln for ln in r.stderr.splitlines() if not ln.startswith("ze lab: ")]
+    assert noise == [], r.stderr
 
 
 def _running(pid: int) -> bool:
@@ -141,9 +150,12 @@ def test_up_twice_is_refused_down_twice_is_fine_stale_is_cleaned(name):
     assert ze("lab", "up", *args).returncode == 0
     r = ze("lab", "up", *args)
     assert r.returncode == 1 and f"a lab named {name} is already up" in r.stderr
-    assert ze("lab", "down", "--name", name).returncode == 0
     r = ze("lab", "down", "--name", name)
-    assert r.returncode == 0 and f"no lab named {name} was up" in r.stderr
+    assert r.returncode == 0, r.stderr
+    assert_only_lab_lines(r)
+    # A second down: nothing to do, said in one line, no `ip` complaint.
+    r = ze("lab", "down", "--name", name)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", f"ze lab: no lab named {name} was up\n")
     assert lab.leftovers(name) == []
     # What a crashed lab left (a namespace, no process) is cleaned by the next up.
     subprocess.run(["ip", "netns", "add", f"{name}-ze"], check=True)
@@ -156,7 +168,8 @@ def test_up_twice_is_refused_down_twice_is_fine_stale_is_cleaned(name):
 
 def test_run_tears_down_on_ctrl_c(name):
     p = subprocess.Popen(
-        [*ZE, "lab", "run", "--name", name, "--prefixes", "20", "--pps", "20", "--seconds", "20"],
+        # SIGINT ignored, as a background job of a script starts it: Ctrl-C must still tear down
+        ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *ZE, "lab", "run", *RUN_ARGS, "--name", name],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -172,8 +185,8 @@ def test_run_tears_down_on_ctrl_c(name):
         # The live view is up once it has drawn ze's peers.
         assert wait_for(lambda: any("ze show peers" in ln for ln in out_lines), 60), out_lines[-5:]
         os.killpg(p.pid, signal.SIGINT)  # Ctrl-C in the terminal reaches the foreground group
+        p.wait(timeout=90)  # bounded: a lab that ignored Ctrl-C fails here instead of hanging
         err = p.stderr.read()
-        p.wait(timeout=60)
         reader.join(10)
     finally:
         if p.poll() is None:

@@ -37,6 +37,9 @@ def test_config_keeps_what_ze_accepts():
     assert 'md5-password "s3cret";' in text and "ttl-security 1;" in text
     assert 'socket "/tmp/t.sock";' in text and "remote { ip 192.0.2.2; as 65002; }" in text
     assert "{" + "socket}" not in text
+    # the lab's pins and state in its own places (down removes them), not a system ze's
+    assert 'pin-dir "/sys/fs/bpf/t";' in text and 'state-dir "/nonexistent";' in text
+    assert not re.search(r"\{[a-z_]+\}", text), "a placeholder left unfilled"
 
 
 def test_config_leaves_out_refused_blocks():
