@@ -1,4 +1,5 @@
-"""The ze interop matrix, shared by test_bird.py, test_frr.py, test_gobgp.py and test_exabgp.py.
+"""The ze interop matrix, run by test_bird.py, test_frr.py, test_gobgp.py and test_exabgp.py (each
+imports every test of it by `import *`: a test added here runs against every daemon).
 
 One lab per daemon module (the `zelab` fixture in conftest.py): ze in the left namespace, the
 daemon in the right, one peering per scenario on its own address pair, all configured at start.
@@ -219,3 +220,7 @@ def test_addpath_received(zelab: ZeLab) -> None:
     assert sorted(r["med"] for r in z.ze.received_paths("addpath")[pfx]) == [30, 40]
     held = [h for h in z.ze.held_prefixes("addpath") if h.startswith(pfx)]
     assert held == [f"{pfx} path-id 1", f"{pfx} path-id 2"], held
+
+
+# What `from tests.interop.ze_matrix import *` gives each daemon's module: every test above.
+__all__ = [name for name in list(globals()) if name.startswith("test_")]
