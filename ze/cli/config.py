@@ -75,26 +75,36 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return output.ok(data, args.json, lambda d: print(f"{d['file']}: ok ({d['peers']} peers)"))
 
 
-def print_peers(peers: list[dict[str, Any]]) -> None:
-    rows = [
-        (
-            p["name"],
-            p["group"],
-            p["remote"]["ip"],
-            p["remote"]["as"],
-            p["local-as"],
-            p.get("local-address"),
-            p["hold-time"],
-            " ".join(p["families"]),
-            p.get("state", "configured"),
-        )
-        for p in peers
-    ]
-    output.table(
-        None,
-        ("peer", "group", "remote-ip", "remote-as", "local-as", "local-address", "hold", "families", "state"),
-        rows,
+PEER_COLUMNS = (
+    "peer",
+    "group",
+    "remote-ip",
+    "remote-as",
+    "local-as",
+    "local-address",
+    "hold",
+    "families",
+    "state",
+)
+
+
+def peer_row(p: dict[str, Any]) -> tuple:
+    """A configured peer as a row under PEER_COLUMNS."""
+    return (
+        p["name"],
+        p["group"],
+        p["remote"]["ip"],
+        p["remote"]["as"],
+        p["local-as"],
+        p.get("local-address"),
+        p["hold-time"],
+        " ".join(p["families"]),
+        p.get("state", "configured"),
     )
+
+
+def print_peers(peers: list[dict[str, Any]]) -> None:
+    output.table(None, PEER_COLUMNS, [peer_row(p) for p in peers])
 
 
 def cmd_show(args: argparse.Namespace) -> int:

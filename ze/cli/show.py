@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ze.cli import output
-from ze.cli.config import print_peers
+from ze.cli.config import PEER_COLUMNS, peer_row, print_peers
 from ze.cli.remote import add_client_args, request
 
 SHOW_COMMANDS = {"peers", "config", "status", "peer", "plugins"}
@@ -64,40 +64,11 @@ def print_sessions(peers: list[dict[str, Any]]) -> None:
     rows = []
     for p in peers:
         pre = p.get("prefixes") or {}
+        received = sum(f.get("received", 0) for f in pre.values()) if pre else None
         rows.append(
-            (
-                p["name"],
-                p["group"],
-                p["remote"]["ip"],
-                p["remote"]["as"],
-                p["local-as"],
-                p.get("local-address"),
-                p["hold-time"],
-                " ".join(p["families"]),
-                p.get("state", "configured"),
-                _uptime(p.get("uptime")),
-                sum(f.get("received", 0) for f in pre.values()) if pre else None,
-                (p.get("last-error") or "")[:40] or None,
-            )
+            (*peer_row(p), _uptime(p.get("uptime")), received, (p.get("last-error") or "")[:40] or None)
         )
-    output.table(
-        None,
-        (
-            "peer",
-            "group",
-            "remote-ip",
-            "remote-as",
-            "local-as",
-            "local-address",
-            "hold",
-            "families",
-            "state",
-            "uptime",
-            "received",
-            "last-error",
-        ),
-        rows,
-    )
+    output.table(None, (*PEER_COLUMNS, "uptime", "received", "last-error"), rows)
 
 
 def _flatten(obj: Any, prefix: str = "") -> list[tuple[str, Any]]:
