@@ -274,11 +274,23 @@ class PluginHost:
         h = self.handles.pop(name, None)
         if h is None:
             return
+        await self._bye(h, reason)
+        if h.task is not None:
+            h.task.cancel()
+        await self._release(h)
+        for cmd in [c for c, o in self.commands.items() if o == name]:
+            del self.commands[cmd]
+        log.info("plugin removed", plugin=name, reason=reason)
+
+    async def _bye(self, h: PluginHandle, reason: str) -> None:
+        """Tell a ready plugin it is being stopped (at most a second; it may be gone already)."""
         if h.mux is not None and h.state == "ready":
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(h.mux.request(f"{CALLBACK}:bye", {"reason": reason}), 1.0)
+
+    async def _release(self, h: PluginHandle) -> None:
+        """After its task was cancelled: wait for it to end, drop its queue and fast hook."""
         if h.task is not None:
-            h.task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await h.task
         if h.queue is not None:
@@ -286,10 +298,7 @@ class PluginHost:
             h.queue = None
         if h.fast_hook is not None:
             h.fast_hook.close()
-        for cmd in [c for c, o in self.commands.items() if o == name]:
-            del self.commands[cmd]
         h.state = "stopped"
-        log.info("plugin removed", plugin=name, reason=reason)
 
     async def listen(self, server: dict[str, Any]) -> None:
         if self.external is None:
@@ -328,22 +337,12 @@ class PluginHost:
     async def stop(self) -> None:
         self.stopping = True
         for h in self.handles.values():
-            if h.mux is not None and h.state == "ready":
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(h.mux.request(f"{CALLBACK}:bye", {"reason": "ze stopping"}), 1.0)
+            await self._bye(h, "ze stopping")
         for h in self.handles.values():
             if h.task is not None:
                 h.task.cancel()
         for h in self.handles.values():
-            if h.task is not None:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await h.task
-            if h.queue is not None:
-                self.hub.unsubscribe(h.queue)
-                h.queue = None
-            if h.fast_hook is not None:
-                h.fast_hook.close()
-            h.state = "stopped"
+            await self._release(h)
         if self.external is not None:
             await self.external.close()
 
