@@ -105,9 +105,10 @@ def _family_spec(family: Family, codecs: Any):
     return codecs.families.get(family)
 
 
-class MpReach(Attribute):
-    CODE = 14
-    NAME = "mp-reach-nlri"
+class MpAttribute(Attribute):
+    """What MP_REACH_NLRI and MP_UNREACH_NLRI hold besides their bytes: the context their NLRI
+    were received in, their offset in the message (for errors), and the family codecs."""
+
     FLAGS = OPTIONAL
     __slots__ = ("base", "codecs", "ctx")
 
@@ -123,6 +124,12 @@ class MpReach(Attribute):
         self.ctx = ctx
         self.base = base
         self.codecs = codecs
+
+
+class MpReach(MpAttribute):
+    CODE = 14
+    NAME = "mp-reach-nlri"
+    __slots__ = ()
 
     @classmethod
     def from_wire(cls, flags: int, view: memoryview, ctx: EncodingContext, base: int = 0) -> MpReach:

@@ -11,8 +11,8 @@ import struct
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ze.bgp.wire.attr.base import OPTIONAL, Attribute, AttrSpec
-from ze.bgp.wire.attr.mpreach import encode_nlri, nlri_json, parse_item, walk_nlri
+from ze.bgp.wire.attr.base import AttrSpec
+from ze.bgp.wire.attr.mpreach import MpAttribute, encode_nlri, nlri_json, parse_item, walk_nlri
 from ze.bgp.wire.context import DEFAULT, EncodingContext
 from ze.bgp.wire.errors import update_error
 from ze.core.family import Family
@@ -21,24 +21,10 @@ ATTRIBUTE_LENGTH_ERROR = 5
 _HEAD = struct.Struct("!HB")
 
 
-class MpUnreach(Attribute):
+class MpUnreach(MpAttribute):
     CODE = 15
     NAME = "mp-unreach-nlri"
-    FLAGS = OPTIONAL
-    __slots__ = ("base", "codecs", "ctx")
-
-    def __init__(
-        self,
-        raw: bytes | memoryview,
-        flags: int | None = None,
-        ctx: EncodingContext = DEFAULT,
-        base: int = 0,
-        codecs: Any = None,
-    ) -> None:
-        super().__init__(raw, flags)
-        self.ctx = ctx
-        self.base = base
-        self.codecs = codecs
+    __slots__ = ()
 
     @classmethod
     def from_wire(cls, flags: int, view: memoryview, ctx: EncodingContext, base: int = 0) -> MpUnreach:
