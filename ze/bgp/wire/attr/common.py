@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 from ipaddress import IPv4Address, IPv6Address
-from typing import Any
+from typing import Any, ClassVar
 
 from ze.bgp.wire.attr.base import EXTENDED_LENGTH, Attribute
 from ze.bgp.wire.context import EncodingContext
@@ -94,6 +94,42 @@ def hex_bytes(text: object, what: str) -> bytes:
         return bytes.fromhex(text)
     except ValueError:
         raise ValueError(f"{what}: {text!r} is not hex") from None
+
+
+class Address4(Attribute):
+    """A value that is one IPv4 address (NEXT_HOP, ORIGINATOR_ID); JSON is the dotted quad.
+    WIRE_NAME names the attribute in errors."""
+
+    WIRE_NAME: ClassVar[str] = ""
+    __slots__ = ()
+
+    @classmethod
+    def from_wire(cls, flags: int, view: memoryview, ctx: EncodingContext, base: int = 0) -> Any:
+        if len(view) != 4:
+            raise fail(
+                cls.CODE,
+                flags,
+                view,
+                ATTRIBUTE_LENGTH_ERROR,
+                f"{cls.WIRE_NAME} length {len(view)}, expected 4",
+                base,
+            )
+        return cls(view, flags)
+
+    @classmethod
+    def from_value(cls, address: str) -> Any:
+        return cls(ip4_packed(address))
+
+    @property
+    def address(self) -> str:
+        return ip4(self.raw)
+
+    def to_json(self) -> str:
+        return ip4(self.raw)
+
+    @classmethod
+    def from_json(cls, value: str) -> Any:
+        return cls.from_value(value)
 
 
 class Number32(Attribute):

@@ -8,14 +8,15 @@ with `nhop set`, handled by the UPDATE builder, hence no text keyword here.
 
 from __future__ import annotations
 
-from ze.bgp.wire.attr.base import TRANSITIVE, Attribute, AttrSpec
-from ze.bgp.wire.attr.common import ATTRIBUTE_LENGTH_ERROR, INVALID_NEXT_HOP, fail, ip4, ip4_packed
+from ze.bgp.wire.attr.base import TRANSITIVE, AttrSpec
+from ze.bgp.wire.attr.common import ATTRIBUTE_LENGTH_ERROR, INVALID_NEXT_HOP, Address4, fail, ip4
 from ze.bgp.wire.context import EncodingContext
 
 
-class NextHop(Attribute):
+class NextHop(Address4):
     CODE = 3
     NAME = "next-hop"
+    WIRE_NAME = "NEXT_HOP"
     FLAGS = TRANSITIVE
     __slots__ = ()
 
@@ -36,21 +37,6 @@ class NextHop(Attribute):
                 cls.CODE, flags, view, INVALID_NEXT_HOP, f"NEXT_HOP {ip4(view)} is not a host address", base
             )
         return cls(view, flags)
-
-    @classmethod
-    def from_value(cls, address: str) -> NextHop:
-        return cls(ip4_packed(address))
-
-    @property
-    def address(self) -> str:
-        return ip4(self.raw)
-
-    def to_json(self) -> str:
-        return ip4(self.raw)
-
-    @classmethod
-    def from_json(cls, value: str) -> NextHop:
-        return cls.from_value(value)
 
 
 SPEC = AttrSpec(NextHop.CODE, NextHop.NAME, NextHop)
