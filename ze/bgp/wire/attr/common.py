@@ -96,9 +96,8 @@ def hex_bytes(text: object, what: str) -> bytes:
         raise ValueError(f"{what}: {text!r} is not hex") from None
 
 
-class Address4(Attribute):
-    """A value that is one IPv4 address (NEXT_HOP, ORIGINATOR_ID); JSON is the dotted quad.
-    WIRE_NAME names the attribute in errors."""
+class Fixed4(Attribute):
+    """A value of exactly 4 bytes. WIRE_NAME (else NAME) names the attribute in the length error."""
 
     WIRE_NAME: ClassVar[str] = ""
     __slots__ = ()
@@ -111,10 +110,16 @@ class Address4(Attribute):
                 flags,
                 view,
                 ATTRIBUTE_LENGTH_ERROR,
-                f"{cls.WIRE_NAME} length {len(view)}, expected 4",
+                f"{cls.WIRE_NAME or cls.NAME} length {len(view)}, expected 4",
                 base,
             )
         return cls(view, flags)
+
+
+class Address4(Fixed4):
+    """A value that is one IPv4 address (NEXT_HOP, ORIGINATOR_ID); JSON is the dotted quad."""
+
+    __slots__ = ()
 
     @classmethod
     def from_value(cls, address: str) -> Any:
@@ -132,23 +137,10 @@ class Address4(Attribute):
         return cls.from_value(value)
 
 
-class Number32(Attribute):
+class Number32(Fixed4):
     """A value that is one 4-byte unsigned integer (MED, LOCAL_PREF, OTC); JSON is the int."""
 
     __slots__ = ()
-
-    @classmethod
-    def from_wire(cls, flags: int, view: memoryview, ctx: EncodingContext, base: int = 0) -> Any:
-        if len(view) != 4:
-            raise fail(
-                cls.CODE,
-                flags,
-                view,
-                ATTRIBUTE_LENGTH_ERROR,
-                f"{cls.NAME} length {len(view)}, expected 4",
-                base,
-            )
-        return cls(view, flags)
 
     @classmethod
     def from_value(cls, number: int) -> Any:

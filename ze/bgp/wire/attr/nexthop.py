@@ -9,7 +9,7 @@ with `nhop set`, handled by the UPDATE builder, hence no text keyword here.
 from __future__ import annotations
 
 from ze.bgp.wire.attr.base import TRANSITIVE, AttrSpec
-from ze.bgp.wire.attr.common import ATTRIBUTE_LENGTH_ERROR, INVALID_NEXT_HOP, Address4, fail, ip4
+from ze.bgp.wire.attr.common import INVALID_NEXT_HOP, Address4, fail, ip4
 from ze.bgp.wire.context import EncodingContext
 
 
@@ -22,21 +22,13 @@ class NextHop(Address4):
 
     @classmethod
     def from_wire(cls, flags: int, view: memoryview, ctx: EncodingContext, base: int = 0) -> NextHop:
-        if len(view) != 4:
-            raise fail(
-                cls.CODE,
-                flags,
-                view,
-                ATTRIBUTE_LENGTH_ERROR,
-                f"NEXT_HOP length {len(view)}, expected 4",
-                base,
-            )
+        attr = super().from_wire(flags, view, ctx, base)  # 4 bytes
         first = view[0]
         if first == 0 or first >= 224:
             raise fail(
                 cls.CODE, flags, view, INVALID_NEXT_HOP, f"NEXT_HOP {ip4(view)} is not a host address", base
             )
-        return cls(view, flags)
+        return attr
 
 
 SPEC = AttrSpec(NextHop.CODE, NextHop.NAME, NextHop)
