@@ -32,13 +32,19 @@ class FakeReactor:
         self.sessions = sessions
 
 
+def wired() -> tuple[Hub, BgpSubsystem, FakeSession]:
+    """A subsystem on a hub, taking "bgp/send" for one Established session "p"."""
+    hub = Hub()
+    sub = BgpSubsystem(hub)
+    s = FakeSession()
+    sub.reactor = FakeReactor({"p": s})
+    hub.subscribe("bgp/send", sub._on_send, owner="bgp")
+    return hub, sub, s
+
+
 def test_messages_are_written_in_order_and_acknowledged():
     async def main():
-        hub = Hub()
-        sub = BgpSubsystem(hub)
-        s = FakeSession()
-        sub.reactor = FakeReactor({"p": s})
-        hub.subscribe("bgp/send", sub._on_send, owner="bgp")
+        hub, sub, s = wired()
         loop = asyncio.get_running_loop()
         futs = [loop.create_future() for _ in range(3)]
         for i, f in enumerate(futs):
@@ -60,11 +66,7 @@ def test_messages_are_written_in_order_and_acknowledged():
 
 def test_session_down_drops_what_waits():
     async def main():
-        hub = Hub()
-        sub = BgpSubsystem(hub)
-        s = FakeSession()
-        sub.reactor = FakeReactor({"p": s})
-        hub.subscribe("bgp/send", sub._on_send, owner="bgp")
+        hub, sub, s = wired()
         loop = asyncio.get_running_loop()
         f1, f2 = loop.create_future(), loop.create_future()
         hub.publish("bgp/send", PeerSend("p", [b"a", b"b"], f1))
