@@ -1,0 +1,356 @@
+"""The kernel FIB through the whole daemon: `ze run` with bgp-rib, sysrib and fib-kernel in a router
+namespace, BIRD peers (AS 65002) in namespaces of their own (see daemon_lab.py), and the routes
+checked in the namespace's kernel table (`ip -j route show table 100 proto 186`, nexthop objects
+resolved, netlink dumps for the big counts) and in `ze show fib ... --json`.
+
+Proved here: BIRD's IPv4 and IPv6 routes are installed with protocol 186 and BIRD as gateway and
+leave on withdrawal; a better path from the second peer takes over and gives the route back when
+withdrawn; equal paths from both peers make one ECMP route (a nexthop group of both gateways); a
+ze killed with SIGKILL leaves its routes forwarding, the next ze adopts them as stale, confirms
+what the peer sends again and sweeps the rest after stale-time; a route deleted behind ze's back
+comes back; a peer going down with 100k routes re-points them (or removes them) with nexthop
+changes only, no route message; 1M routes installed and removed without loss.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+import pytest
+
+from tests.functional.fib.daemon_lab import TABLE, FibLab, Listener, missing, timed, ze_conf
+from tests.interop.lab import wait_for
+
+pytestmark = [pytest.mark.root, pytest.mark.slow]
+if missing():
+    pytest.skip(missing() or "", allow_module_level=True)
+
+A4, A6, B4, B6 = "10.1.0.2", "2001:db8:1::2", "10.2.0.2", "2001:db8:2::2"
+
+
+@pytest.fixture
+def lab(tmp_path):
+    lab = FibLab(tmp_path)
+    try:
+        yield lab
+    finally:
+        lab.close()
+
+
+def up(lab: FibLab, *, stale_time: int = 60, sides: tuple[str, ...] = ("a", "b")) -> None:
+    """BIRD on each side, then ze; every session established."""
+    for s in sides:
+        lab.bird(s)
+    lab.start_ze(ze_conf(stale_time=stale_time, sides=sides))
+    for s in sides:
+        lab.bird(s).established()
+    lab.ze_established(*(f"{s}{v}" for s in sides for v in "46"))
+
+
+def gw(lab: FibLab, prefix: str) -> set[str] | None:
+    """The kernel's gateways for ze's route to prefix (None: no such route)."""
+    r = lab.kernel("-6" if ":" in prefix else "-4").get(prefix)
+    return None if r is None else r["gateways"]
+
+
+def until_gw(lab: FibLab, prefix: str, want: set[str] | None, timeout: float = 20) -> float:
+    return timed(lambda: gw(lab, prefix) == want, timeout, f"{prefix} via {want} (now {gw(lab, prefix)})")
+
+
+def test_routes_installed_with_protocol_186_and_withdrawn(lab):
+    t0 = time.monotonic()
+    up(lab, sides=("a",))
+    a = lab.bird("a")
+    a.announce({"198.51.100.0/24": 0, "203.0.113.128/25": 0, "2001:db8:100::/48": 0, "2001:db8:200::/64": 0})
+    t_in = timed(
+        lambda: (
+            {"198.51.100.0/24", "203.0.113.128/25"} <= set(lab.kernel("-4"))
+            and {"2001:db8:100::/48", "2001:db8:200::/64"} <= set(lab.kernel("-6"))
+        ),
+        20,
+        "BIRD's routes in the kernel",
+    )
+    k4, k6 = lab.kernel("-4"), lab.kernel("-6")
+    assert set(k4) == {"198.51.100.0/24", "203.0.113.128/25"}, k4
+    assert set(k6) == {"2001:db8:100::/48", "2001:db8:200::/64"}, k6
+    for r in k4.values():
+        assert r["gateways"] == {A4} and r["dev"] == "pa", r
+    for r in k6.values():
+        assert r["gateways"] == {A6}, r
+    # protocol 186 is iproute2's "bgp", seen without the proto filter too
+    import json
+
+    every = json.loads(lab.ip("-j", "-4", "route", "show", "table", str(TABLE)))
+    assert {r["dst"]: r.get("protocol") for r in every} == {
+        "198.51.100.0/24": "bgp",
+        "203.0.113.128/25": "bgp",
+    }
+    s = lab.fib("summary")
+    assert s["state"] == "running" and s["table"] == TABLE and s["protocol"] == 186, s
+    assert s["families"] == {
+        "ipv4/unicast": {"installed": 2, "stale": 0},
+        "ipv6/unicast": {"installed": 2, "stale": 0},
+    }, s
+    one = lab.fib("2001:db8:100::/48")
+    assert one["state"] == "installed" and [h["address"] for h in one["nexthops"]] == [A6], one
+    assert one["nexthops"][0]["peers"] == ["a6"], one
+
+    a.withdraw("203.0.113.128/25", "2001:db8:200::/64")
+    t_out = timed(
+        lambda: (
+            set(lab.kernel("-4")) == {"198.51.100.0/24"} and set(lab.kernel("-6")) == {"2001:db8:100::/48"}
+        ),
+        20,
+        "the withdrawn routes gone",
+    )
+    assert lab.fib("203.0.113.128/25")["state"] == "absent"
+    assert lab.fib("summary")["installed"] == 2
+    print(
+        f"\n[fib lab] install v4+v6 {t_in:.2f} s, withdraw {t_out:.2f} s, case {time.monotonic() - t0:.1f} s"
+    )
+
+
+def test_better_path_from_second_peer_replaces_then_gives_back(lab):
+    t0 = time.monotonic()
+    up(lab)
+    a, b = lab.bird("a"), lab.bird("b")
+    # A's path is one AS longer (65002 65002): B's plain path wins when it comes
+    a.announce({"192.0.2.0/24": 1, "2001:db8:300::/48": 1})
+    until_gw(lab, "192.0.2.0/24", {A4})
+    until_gw(lab, "2001:db8:300::/48", {A6})
+    b.announce({"192.0.2.0/24": 0, "2001:db8:300::/48": 0})
+    t_better = until_gw(lab, "192.0.2.0/24", {B4})
+    until_gw(lab, "2001:db8:300::/48", {B6})
+    one = lab.fib("192.0.2.0/24")
+    assert [(h["address"], h["peers"]) for h in one["nexthops"]] == [(B4, ["b4"])], one
+    b.withdraw("192.0.2.0/24", "2001:db8:300::/48")
+    t_back = until_gw(lab, "192.0.2.0/24", {A4})
+    until_gw(lab, "2001:db8:300::/48", {A6})
+    assert [h["address"] for h in lab.fib("192.0.2.0/24")["nexthops"]] == [A4]
+    print(
+        f"\n[fib lab] better path in {t_better:.2f} s, first path back {t_back:.2f} s, "
+        f"case {time.monotonic() - t0:.1f} s"
+    )
+
+
+def test_equal_paths_from_two_peers_make_one_ecmp_route(lab):
+    t0 = time.monotonic()
+    up(lab)
+    for bird in (lab.bird("a"), lab.bird("b")):
+        bird.announce({"198.18.0.0/24": 0, "198.18.1.0/24": 0, "2001:db8:400::/48": 0})
+    t_ecmp = until_gw(lab, "198.18.0.0/24", {A4, B4})
+    until_gw(lab, "198.18.1.0/24", {A4, B4})
+    until_gw(lab, "2001:db8:400::/48", {A6, B6})
+    k4 = lab.kernel("-4")
+    # both routes point at the same kernel nexthop group, whose members are the two peers
+    nhid = k4["198.18.0.0/24"]["nhid"]
+    assert k4["198.18.1.0/24"]["nhid"] == nhid
+    group = lab.nexthops()[nhid]
+    assert len(group["group"]) == 2, group
+    rows = {tuple(sorted(m["address"] for m in g["members"])): g for g in lab.fib("nexthops")}
+    assert rows[(A4, B4)]["id"] == nhid and rows[(A4, B4)]["routes"] == 2, rows
+    assert sorted(p for m in rows[(A4, B4)]["members"] for p in m["peers"]) == ["a4", "b4"]
+    assert rows[(A6, B6)]["routes"] == 1, rows
+    # one side leaves: the route narrows to the other gateway
+    lab.bird("a").withdraw("198.18.0.0/24")
+    until_gw(lab, "198.18.0.0/24", {B4})
+    assert gw(lab, "198.18.1.0/24") == {A4, B4}
+    print(f"\n[fib lab] ECMP route in {t_ecmp:.2f} s, case {time.monotonic() - t0:.1f} s")
+
+
+def test_sigkill_keeps_routes_restart_confirms_and_sweeps_stale(lab):
+    t0 = time.monotonic()
+    stale_time = 8
+    up(lab, stale_time=stale_time, sides=("a",))
+    a = lab.bird("a")
+    keep4, keep6, gone4 = "198.51.100.0/24", "2001:db8:500::/48", "203.0.113.0/24"
+    a.announce({keep4: 0, keep6: 0, gone4: 0})
+    until_gw(lab, keep4, {A4})
+    until_gw(lab, keep6, {A6})
+    until_gw(lab, gone4, {A4})
+
+    # the kernel is sampled all along: the kept routes must never be missing
+    samples: list[tuple[float, set[str]]] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        for _ in range(2000):
+            if stop.is_set():
+                return
+            try:
+                samples.append((time.monotonic(), set(lab.kernel("-4")) | set(lab.kernel("-6"))))
+            except Exception:
+                pass
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        first = lab.ze
+        first.signal(signal.SIGKILL)
+        first.proc.wait(10)
+        assert first.proc.returncode == -signal.SIGKILL
+        # nobody programs the table now: the routes stay
+        time.sleep(1)
+        assert gw(lab, keep4) == {A4} and gw(lab, keep6) == {A6} and gw(lab, gone4) == {A4}
+        # while ze is away the peer stops announcing one route (configure first: it re-enables
+        # disabled protocols) and holds its sessions down until ze's stale state is checked
+        a.routes.pop(gone4)
+        a.configure()
+        a.disable("z4")
+        a.disable("z6")
+
+        t_restart = time.monotonic()
+        lab.start_ze(ze_conf(stale_time=stale_time, sides=("a",)))
+        s = lab.fib("summary")
+        assert s["stale"] == 3 and s["installed"] == 0, s
+        assert s["families"]["ipv4/unicast"]["stale"] == 2 and s["families"]["ipv6/unicast"]["stale"] == 1
+        assert lab.fib(keep4)["state"] == "stale"
+        assert gw(lab, keep4) == {A4} and gw(lab, gone4) == {A4}
+
+        a.enable("z4")
+        a.enable("z6")
+        t_confirm = timed(
+            lambda: lab.fib(keep4)["state"] == "installed" and lab.fib(keep6)["state"] == "installed",
+            stale_time - 1,
+            "the kept routes re-confirmed before stale-time",
+        )
+        s = lab.fib("summary")
+        assert s["stale"] == 1 and s["installed"] == 2, s
+        assert lab.fib(gone4)["state"] == "stale"
+        assert gw(lab, keep4) == {A4} and gw(lab, keep6) == {A6}
+
+        t_sweep = timed(lambda: gw(lab, gone4) is None, stale_time + 15, "the unconfirmed route swept")
+        swept_after = time.monotonic() - t_restart
+        assert swept_after >= stale_time - 0.5, swept_after
+        s = wait_for(lambda: (x := lab.fib("summary"))["stale"] == 0 and x, 5, "stale 0")
+        assert s["installed"] == 2 and s["families"]["ipv4/unicast"]["installed"] == 1, s
+        assert set(lab.kernel("-4")) == {keep4} and set(lab.kernel("-6")) == {keep6}
+        assert lab.fib(gone4)["state"] == "absent"
+    finally:
+        stop.set()
+        sampler.join(10)
+    assert len(samples) > 20, len(samples)
+    missing_at = [t for t, seen in samples if not {keep4, keep6} <= seen]
+    assert not missing_at, f"kept routes missing from the kernel in {len(missing_at)} samples"
+    print(
+        f"\n[fib lab] restart: confirmed {t_confirm:.2f} s after the sessions came back, "
+        f"swept {swept_after:.1f} s after restart (stale-time {stale_time}, waited {t_sweep:.1f} s), "
+        f"{len(samples)} kernel samples without a gap, case {time.monotonic() - t0:.1f} s"
+    )
+
+
+def test_route_deleted_behind_zes_back_comes_back(lab):
+    t0 = time.monotonic()
+    up(lab, sides=("a",))
+    lab.bird("a").announce({"198.51.100.0/24": 0, "2001:db8:600::/48": 0})
+    until_gw(lab, "198.51.100.0/24", {A4})
+    until_gw(lab, "2001:db8:600::/48", {A6})
+    nhid = lab.kernel("-4")["198.51.100.0/24"]["nhid"]
+    lab.ip("route", "del", "198.51.100.0/24", "table", str(TABLE))
+    lab.ip("-6", "route", "del", "2001:db8:600::/48", "table", str(TABLE))
+    t_back = timed(
+        lambda: gw(lab, "198.51.100.0/24") == {A4} and gw(lab, "2001:db8:600::/48") == {A6},
+        5,
+        "the deleted routes re-asserted",
+    )
+    assert lab.kernel("-4")["198.51.100.0/24"]["nhid"] == nhid
+    # overwritten by another protocol: ze's route wins back too
+    lab.ip("route", "replace", "198.51.100.0/24", "dev", "pa", "table", str(TABLE), "proto", "static")
+    timed(lambda: gw(lab, "198.51.100.0/24") == {A4}, 5, "the overwritten route re-asserted")
+    assert lab.fib("summary")["reasserted"] >= 3
+    print(f"\n[fib lab] deleted routes back in {t_back:.2f} s, case {time.monotonic() - t0:.1f} s")
+
+
+BULK = 100_000
+
+
+def test_peer_down_with_100k_routes_is_one_nexthop_change(lab):
+    t0 = time.monotonic()
+    up(lab)
+    a, b = lab.bird("a"), lab.bird("b")
+    a.bulk = BULK
+    a.configure()
+    b.bulk = BULK
+    b.configure()
+    t_in = timed(
+        lambda: lab.fib("summary")["installed"] == BULK and lab.count() == BULK, 120, "100k installed"
+    )
+    groups = [g for g in lab.fib("nexthops") if g["routes"]]
+    assert len(groups) == 1 and groups[0]["routes"] == BULK, groups
+    gid = groups[0]["id"]
+    assert sorted(m["address"] for m in groups[0]["members"]) == [A4, B4]
+    assert lab.nexthops()[gid]["group"] and len(lab.nexthops()[gid]["group"]) == 2
+
+    # A goes down: every route re-points to B by the group losing A's member
+    listen = Listener(lab.ns["r"])
+    try:
+        t1 = time.monotonic()
+        a.disable("z4")
+        t_repoint = timed(lambda: len(lab.nexthops().get(gid, {}).get("group", [])) == 1, 30, "group shrunk")
+        wait_for(
+            lambda: not lab.ze.json("show", "peer", "a4")["peer"]["state"] == "established", 10, "a4 down"
+        )
+        # quiet: bgp-rib's 100k best-path changes have gone through sysrib and fib-kernel
+        wait_for(lambda: listen.quiet(3) and lab.fib("summary")["installed"] == BULK, 60, "settled")
+        t_settled = time.monotonic() - t1 - 3
+        ev = listen.snapshot()
+    finally:
+        listen.close()
+    assert lab.count() == BULK
+    assert lab.nexthops()[gid]["group"] == [{"id": lab.fib("nexthops")[0]["members"][0]["id"]}]
+    sample = lab.kernel("-4")
+    assert len(sample) == BULK and {tuple(r["gateways"]) for r in sample.values()} == {(B4,)}
+    assert ev["newroute"] == 0 and ev["delroute"] == 0 and ev["lost"] == 0, ev
+    assert 1 <= ev["delnexthop"] + ev["newnexthop"] <= 3, ev
+
+    # B goes down too: no other path, every route is removed with B's nexthop object
+    listen = Listener(lab.ns["r"])
+    try:
+        t2 = time.monotonic()
+        b.disable("z4")
+        t_remove = timed(lambda: lab.count() == 0, 60, "100k removed")
+        wait_for(lambda: listen.quiet(3) and lab.fib("summary")["installed"] == 0, 60, "settled")
+        ev2 = listen.snapshot()
+    finally:
+        listen.close()
+    assert t2
+    assert lab.count_ip() == 0 and lab.fib("summary")["groups"] == 0
+    assert ev2["newroute"] == 0 and ev2["delroute"] == 0 and ev2["lost"] == 0, ev2
+    assert 1 <= ev2["delnexthop"] + ev2["newnexthop"] <= 3, ev2
+    print(
+        f"\n[fib lab] 100k: installed (2 peers, ECMP) in {t_in:.1f} s; A down: re-pointed in "
+        f"{t_repoint:.3f} s (settled {t_settled:.1f} s), {ev}; B down: removed in {t_remove:.3f} s, {ev2}; "
+        f"case {time.monotonic() - t0:.1f} s"
+    )
+
+
+MILLION = 1_000_000
+
+
+def test_a_million_routes_installed_and_removed_without_loss(lab):
+    t0 = time.monotonic()
+    up(lab, sides=("a",))
+    a = lab.bird("a")
+    t1 = time.monotonic()
+    a.bulk = MILLION
+    a.configure()
+    t_in = timed(lambda: lab.fib("summary")["installed"] == MILLION, 240, "1M in ze's FIB", interval=1)
+    t_in_total = time.monotonic() - t1
+    assert lab.count() == MILLION
+    assert lab.count_ip() == MILLION
+    s = lab.fib("summary")
+    assert s["failed"] == 0 and s["pending"] == 0 and s["errors"] == {}, s
+    t2 = time.monotonic()
+    a.disable("z4")
+    t_out = timed(lambda: lab.count() == 0, 120, "1M removed", interval=0.2)
+    wait_for(lambda: lab.fib("summary")["installed"] == 0, 120, "ze's FIB empty", interval=1)
+    t_out_total = time.monotonic() - t2
+    assert lab.count_ip() == 0
+    print(
+        f"\n[fib lab] 1M: BIRD configure + ze install {t_in_total:.1f} s (poll {t_in:.1f} s), "
+        f"removed from the kernel in {t_out:.2f} s (ze's FIB empty {t_out_total:.1f} s), "
+        f"case {time.monotonic() - t0:.1f} s"
+    )
