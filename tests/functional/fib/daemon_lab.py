@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.functional.conftest import Running
 from tests.functional.speaker.lab import NetnsRunning
@@ -284,10 +285,14 @@ class FibLab:
     def ze(self) -> NetnsRunning:
         return self.zes[-1]
 
-    def fib(self, *args: str) -> dict | list:
+    def show(self, *args: str) -> Any:
+        """`ze show ARGS --json`: the answering plugin's data."""
+        data = self.ze.json("show", *args)
+        return data["result"]["data"] if isinstance(data, dict) and "result" in data else data
+
+    def fib(self, *args: str) -> Any:
         """`ze show fib ARGS --json`: fib-kernel's data."""
-        data = self.ze.json("show", "fib", *args)
-        return data["result"]["data"] if "result" in data else data
+        return self.show("fib", *args)
 
     def ze_established(self, *peers: str, timeout: float = 60) -> None:
         def up(p: str) -> bool:
