@@ -157,6 +157,14 @@ def test_equal_paths_from_two_peers_make_one_ecmp_route(lab):
     lab.bird("a").withdraw("198.18.0.0/24")
     until_gw(lab, "198.18.0.0/24", {B4})
     assert gw(lab, "198.18.1.0/24") == {A4, B4}
+    # IPv6 sessions down one after the other: the ECMP route narrows, then goes
+    lab.bird("a").disable("z6")
+    until_gw(lab, "2001:db8:400::/48", {B6})
+    lab.bird("b").disable("z6")
+    until_gw(lab, "2001:db8:400::/48", None)
+    assert set(lab.kernel("-4")) == {"198.18.0.0/24", "198.18.1.0/24"}
+    s = lab.fib("summary")
+    assert s["families"]["ipv6/unicast"]["installed"] == 0 and s["errors"] == {}, s
     print(f"\n[fib lab] ECMP route in {t_ecmp:.2f} s, case {time.monotonic() - t0:.1f} s")
 
 
