@@ -318,6 +318,13 @@ def test_peer_down_with_100k_routes_is_one_nexthop_change(lab):
     assert sorted(hop) == [A4, B4], groups
     assert sorted(m["id"] for m in lab.nexthops()[gid]["group"]) == sorted(hop.values())
 
+    def written() -> tuple[int, int]:
+        s = lab.fib("summary")
+        return s["routes-replaced"], s["routes-deleted"]
+
+    before = written()
+    assert before[0] >= BULK, before
+
     # A goes down: every route re-points to B by the group losing A's member
     listen = Listener(lab.ns["r"])
     try:
@@ -340,6 +347,7 @@ def test_peer_down_with_100k_routes_is_one_nexthop_change(lab):
     assert {r["nhid"] for r in kernel.values()} == {gid}
     assert ev["newroute"] == 0 and ev["delroute"] == 0 and ev["lost"] == 0, ev
     assert 1 <= ev["delnexthop"] + ev["newnexthop"] <= 3, ev
+    assert written() == before  # ze's own count of route messages agrees
 
     # B goes down too: no other path, every route is removed with B's nexthop object
     listen = Listener(lab.ns["r"])
@@ -356,6 +364,7 @@ def test_peer_down_with_100k_routes_is_one_nexthop_change(lab):
     assert s["groups"] == 0 and s["nexthops"] == 0 and s["errors"] == {}, s
     assert ev2["newroute"] == 0 and ev2["delroute"] == 0 and ev2["lost"] == 0, ev2
     assert 1 <= ev2["delnexthop"] + ev2["newnexthop"] <= 3, ev2
+    assert written() == before
     print(
         f"\n[fib lab] 100k: installed (2 peers, ECMP) in {t_in:.1f} s; A down: re-pointed in "
         f"{t_repoint:.3f} s (settled {t_settled:.1f} s), {ev}; B down: removed in {t_remove:.3f} s, {ev2}; "
