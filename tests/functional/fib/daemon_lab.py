@@ -21,7 +21,9 @@ import ipaddress
 import itertools
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -388,6 +390,42 @@ class FibLab:
         for ns in reversed(self._made):
             sh("ip", "netns", "del", ns, check=False)
         self._made.clear()
+
+
+_STALE = re.compile(r"^fiblab(\d+)x\d+[rab]$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def cleanup_stale() -> list[str]:
+    """The namespaces of runs that were killed before their clean-up (fiblab<pid>x<n>r|a|b with that
+    pid gone): every process inside is stopped by PID, then the namespace is deleted."""
+    gone = []
+    for line in sh("ip", "netns", "list", check=False).splitlines():
+        ns = line.split()[0] if line.split() else ""
+        m = _STALE.match(ns)
+        if not m or _alive(int(m.group(1))):
+            continue
+        try:
+            inode = os.stat(f"/run/netns/{ns}").st_ino
+        except OSError:
+            continue
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                if os.stat(f"/proc/{d}/ns/net").st_ino == inode:
+                    os.kill(int(d), signal.SIGKILL)
+            except OSError:
+                pass
+        sh("ip", "netns", "del", ns, check=False)
+        gone.append(ns)
+    return gone
 
 
 def timed(fn, timeout: float, what: str, interval: float = 0.05) -> float:
