@@ -281,7 +281,10 @@ class FibLab:
         d.mkdir()
         z = NetnsRunning(d, conf, self.ns["r"])
         self.zes.append(z)
-        return z.start()
+        z.start()
+        # the control socket answers before the plugins are configured: wait for fib-kernel
+        wait_for(lambda: self.fib("summary").get("state") == "running", 30, "fib-kernel running")
+        return z
 
     @property
     def ze(self) -> NetnsRunning:

@@ -267,6 +267,34 @@ def test_sigkill_keeps_routes_restart_confirms_and_sweeps_stale(lab):
     )
 
 
+def test_sigterm_keeps_routes_flush_on_stop_removes_them(lab):
+    """A clean stop (SIGTERM) sends Cease to the peers but leaves the kernel forwarding; with
+    `flush-on-stop true` it removes ze's routes and nexthop objects, those of the previous run too."""
+    t0 = time.monotonic()
+    up(lab, sides=("a",))
+    lab.bird("a").announce({"198.51.100.0/24": 0, "2001:db8:700::/48": 0})
+    until_gw(lab, "198.51.100.0/24", {A4})
+    until_gw(lab, "2001:db8:700::/48", {A6})
+    lab.ze.signal(signal.SIGTERM)
+    assert lab.ze.proc.wait(30) == 0
+    assert gw(lab, "198.51.100.0/24") == {A4} and gw(lab, "2001:db8:700::/48") == {A6}
+    said = [e.get("message") for e in lab.ze.logs()]
+    assert "ze stopped" in said and "peer down: next hops removed" not in said, said
+
+    conf = ze_conf(sides=("a",)).replace("stale-time 60;", "stale-time 60; flush-on-stop true;")
+    assert "flush-on-stop true;" in conf
+    lab.start_ze(conf)
+    running = [e for e in lab.ze.logs() if e.get("message") == "fib-kernel running"]
+    assert [e["stale"] for e in running] == [2], running  # adopted what the first ze left
+    lab.ze_established("a4", "a6")
+    wait_for(lambda: lab.fib("summary")["installed"] == 2, 20, "routes confirmed")
+    assert len(lab.nexthops()) >= 4  # the new objects, and the stale ones until the sweep
+    lab.ze.signal(signal.SIGTERM)
+    assert lab.ze.proc.wait(30) == 0
+    assert lab.kernel("-4") == {} and lab.kernel("-6") == {} and lab.nexthops() == {}
+    print(f"\n[fib lab] SIGTERM keeps, flush-on-stop removes: case {time.monotonic() - t0:.1f} s")
+
+
 def test_route_deleted_behind_zes_back_comes_back(lab):
     t0 = time.monotonic()
     up(lab, sides=("a",))
