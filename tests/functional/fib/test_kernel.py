@@ -245,9 +245,13 @@ def test_peer_down_100k_routes_one_nexthop_change(lab, svc):
     announce(svc, AB, *prefixes)
     announce(svc, A, *only_a)
     assert nl.count_routes(svc.writer, 1, 186) == 200_000
+    st = svc.status()
+    assert (st["routes-replaced"], st["routes-deleted"]) == (200_000, 0)
     t0 = time.monotonic()
     out = svc.on_peer_state(PeerStateChanged(PeerInfo("peer-a", "10.0.1.2", 65001, 65000), "down"))
     took = time.monotonic() - t0
+    st = svc.status()  # the kernel did the work: no route message written
+    assert (st["routes-replaced"], st["routes-deleted"]) == (200_000, 0)
     print(f"\npeer down: 100k re-pointed + 100k removed in {took * 1000:.1f} ms: {out}")
     assert out["nexthops-removed"] == 1 and out["groups-repointed"] == 1 and out["groups-removed"] == 1
     assert out["routes-removed"] == 100_000
@@ -284,6 +288,7 @@ def test_peer_down_with_many_next_hops_deletes_routes_before_objects(lab, svc):
     assert out["nexthops-removed"] == 40 and out["groups-removed"] == 40 and out["routes-removed"] == 40_000
     assert nl.count_routes(svc.writer, 1, 186) == 0 and lab.nexthops() == []
     assert svc.status()["installed"] == 0
+    assert svc.status()["routes-deleted"] == 40_000  # written before the objects went
 
 
 def test_flush_with_many_next_hops_removes_routes_then_objects(lab):

@@ -570,7 +570,7 @@ class Service:
                 for afi, keys in dead_routes.items():
                     if keys:
                         keys.sort(reverse=True)
-                        self.writer.delete_routes(afi, keys)
+                        self.counters["deleted"] += self.writer.delete_routes(afi, keys).ok
             repointed = len({gid for h in gone for gid in h.groups} - dead_groups)
             for h in gone:
                 del self.hops[h.id]
@@ -643,6 +643,7 @@ class Service:
                 left.sort(reverse=True)
                 removed += self.writer.delete_routes(afi, left).ok
                 st.clear()
+            self.counters["deleted"] += removed
             log.info("stale routes swept", stale=n, deleted_one_by_one=removed)
             return {"swept": n}
 
@@ -783,6 +784,9 @@ class Service:
                 "errors": dict(self.errors),
                 "reasserted": self.counters["reasserted"],
                 "resyncs": self.counters["resyncs"],
+                # route messages written since start (a peer going down should add none)
+                "routes-replaced": self.counters["replaced"],
+                "routes-deleted": self.counters["deleted"],
             }
             if self.reason:
                 out["reason"] = self.reason

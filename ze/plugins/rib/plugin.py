@@ -153,6 +153,10 @@ async def run(plugin: Any) -> None:
                 rib.on_peer_up(p.peer)
                 sender.kick()
                 return
+            # let the other subscribers of this bgp/state (fib-kernel: one nexthop message
+            # re-points or removes the peer's routes) act before the seconds of reselection
+            # below hold the event loop
+            await asyncio.sleep(0)
             batches = rib.on_peer_down(p.peer)
         elif isinstance(p, PeerRefresh):
             if rib.on_refresh(p.peer.name, p.family):
