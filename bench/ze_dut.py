@@ -4,6 +4,8 @@
     ZE_COUNT_CMD="PYTHON bench/ze_dut.py count {socket}"        {"ipv4": N, "ipv6": M} from the sender
 
 The count is the speaker's received-prefix count for the peer named "sender" (`ze show peer`).
+ZE_BENCH_PYSPY=FILE records a py-spy profile of ze (raw format, per thread) into FILE (py-spy
+next to the Python running this, e.g. `.venv/bin/pip install py-spy`; not a dependency of ze).
 ZE_BENCH_ADJ_RIB_IN=1 makes ze keep the received prefixes (adj-rib-in) instead of only counting.
 With `"fib": {"install": true}` in ze.json (the harness's FIB test) ze runs bgp-rib, sysrib and
 fib-kernel, programming the main table of the namespace it runs in (the table the harness counts),
@@ -55,6 +57,13 @@ def run(config: str, socket_path: str) -> None:
     conf = json.loads(Path(config).read_text())
     out = Path(config).with_suffix(".conf")
     out.write_text(translate(conf, socket_path))
+    spy = os.environ.get("ZE_BENCH_PYSPY")
+    if spy:  # profile this run: py-spy attaches to this pid, which execv keeps
+        import subprocess
+
+        pyspy = str(Path(sys.executable).with_name("py-spy"))
+        cmd = f"sleep 1; exec {pyspy} record --pid {os.getpid()} --rate 100 --threads --format raw -o {spy}"
+        subprocess.Popen(["sh", "-c", f"({cmd}) > {spy}.log 2>&1 &"]).wait()  # not our child
     os.execv(sys.executable, [sys.executable, "-m", "ze.cli.main", "run", str(out), "--socket", socket_path])
 
 
