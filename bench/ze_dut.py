@@ -6,6 +6,7 @@
 The count is the speaker's received-prefix count for the peer named "sender" (`ze show peer`).
 ZE_BENCH_PYSPY=FILE records a py-spy profile of ze (raw format, per thread) into FILE (py-spy
 next to the Python running this, e.g. `.venv/bin/pip install py-spy`; not a dependency of ze).
+ZE_BENCH_RIB=1 makes ze run bgp-rib too (bench/ingest.py --rib): the RIB takes every UPDATE.
 ZE_BENCH_ADJ_RIB_IN=1 makes ze keep the received prefixes (adj-rib-in) instead of only counting.
 With `"fib": {"install": true}` in ze.json (the harness's FIB test) ze runs bgp-rib, sysrib and
 fib-kernel, programming the main table of the namespace it runs in (the table the harness counts),
@@ -24,6 +25,11 @@ FIB_FEATURES = """
 plugin { internal bgp-rib; internal sysrib; internal fib-kernel; }
 rib { igp-cost none; }
 fib { kernel { table main; flush-on-stop true; } }
+"""
+
+RIB_ONLY = """
+plugin { internal bgp-rib; }
+rib { igp-cost none; }
 """
 
 FAMILIES = {"ipv4-unicast": "ipv4 unicast", "ipv6-unicast": "ipv6 unicast"}
@@ -49,7 +55,13 @@ def translate(conf: dict, socket_path: str) -> str:
         f"    listen {{ ip {listen.get('address', '::')}; port {listen.get('port', 179)}; }}\n"
         + "\n".join(peers)
         + "\n}\n"
-        + (FIB_FEATURES if conf.get("fib", {}).get("install") else "")
+        + (
+            FIB_FEATURES
+            if conf.get("fib", {}).get("install")
+            else RIB_ONLY
+            if os.environ.get("ZE_BENCH_RIB")
+            else ""
+        )
     )
 
 

@@ -264,21 +264,24 @@ class RibService:
         if not addpath:
             flat = walk_nlri(view, start, end, fam.afi, False)
             if fam.afi == 1:
-                pkeys: Any = (v << 8 | p for p, v in zip(flat[1::3], flat[2::3]))
+                pkeys = [v << 8 | p for p, v in zip(flat[1::3], flat[2::3])]
             else:
-                pkeys = ((hi << 64 | lo) << 8 | p for p, hi, lo in zip(flat[1::4], flat[2::4], flat[3::4]))
+                pkeys = [(hi << 64 | lo) << 8 | p for p, hi, lo in zip(flat[1::4], flat[2::4], flat[3::4])]
+            n = len(pkeys)
+            get, append = table.get, keys.append
+            held = 0
             for k in pkeys:
-                n += 1
-                old = table.get(k)
+                old = get(k)
                 if old is pa:
                     continue
                 table[k] = pa
-                pa.refs += 1
-                keys.append(k)
+                held += 1
+                append(k)
                 if old is None:
                     added += 1
                 else:
                     release(old)
+            pa.refs += held
         else:
             for pid, k in self._walk(view, start, end, fam.afi, True):
                 n += 1
@@ -386,6 +389,8 @@ class RibService:
         last_pa: Any = None  # one UPDATE's prefixes share a set: its selection is looked up once
         last_paths: tuple = ()
         changes = 0
+        if single:
+            return self._reselect_single(fam, keys, src, src_table, exporters)
         for key in keys:
             if single:
                 pa = src_table.get(key)  # type: ignore[union-attr]
@@ -427,6 +432,64 @@ class RibService:
                 batches.append(BestBatch(fam.name, tuple(announce), tuple(withdraw)))
                 announce, withdraw = [], []
         self.counters.best_changes += changes
+        if announce or withdraw:
+            batches.append(BestBatch(fam.name, tuple(announce), tuple(withdraw)))
+        return batches
+
+    def _reselect_single(
+        self, fam: Family, keys: Any, src: Any, table: dict, exporters: list
+    ) -> list[BestBatch]:
+        """_reselect when one peer (without ADD-PATH) is the only source: its path is the best one
+        when its next hop resolves. An UPDATE's keys share one attribute set, so the Selection and
+        what each exporting peer gets are looked up once per run of keys, not once per key."""
+        loc = self.loc[fam]
+        cost = self.resolver.cost
+        afi = int(fam.afi)
+        size = self.config.batch_size
+        announce: list[tuple[Prefix, NextHopSet]] = []
+        withdraw: list[Prefix] = []
+        batches: list[BestBatch] = []
+        tnew = tuple.__new__  # Prefix(afi, length, value) without the namedtuple's Python __new__
+        get, lget = table.get, loc.get
+        drop = self._drop_selection
+        peek, put = self.exporter.peek, self.exporter.put
+        outs = [dest.out[fam] for dest in exporters]
+        last_pa: Any = False
+        cur: Any = None  # the Selection of last_pa (None: no best path)
+        active: list[Any] = []  # (peer, its Adj-RIB-Out, what it gets for cur), when that can change it
+        changes = withdrawn = 0
+        for key in keys:
+            pa = get(key)
+            if pa is not last_pa or (cur is not None and cur.refs <= 0):
+                last_pa = pa
+                cur = None if pa is None or cost(pa.next_hop) is None else self._selection(((src, 0, pa),))
+                # a peer that gets nothing for cur and holds nothing cannot change in this run
+                active = [(d, o, r) for d, o in zip(exporters, outs) if (r := peek(cur, d)) is not None or o]
+            old = lget(key)
+            if old is cur:
+                continue
+            if cur is None:
+                del loc[key]
+                drop(old)
+                withdraw.append(tnew(Prefix, (afi, key & 0xFF, key >> 8, None)))
+                withdrawn += 1
+            else:
+                loc[key] = cur
+                cur.refs += 1
+                if old is not None:
+                    drop(old)
+                if old is None or old.nhs is not cur.nhs:
+                    announce.append((tnew(Prefix, (afi, key & 0xFF, key >> 8, None)), cur.nhs))
+            changes += 1
+            for dest, out, r in active:
+                o = out.get(key)
+                if r is not o:
+                    put(dest, fam, out, key, r, o)
+            if len(announce) + len(withdraw) >= size:
+                batches.append(BestBatch(fam.name, tuple(announce), tuple(withdraw)))
+                announce, withdraw = [], []
+        self.counters.best_changes += changes
+        self.counters.best_withdrawn += withdrawn
         if announce or withdraw:
             batches.append(BestBatch(fam.name, tuple(announce), tuple(withdraw)))
         return batches
