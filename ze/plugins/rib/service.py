@@ -46,6 +46,8 @@ _KNOWN = frozenset(FAMILIES)
 
 
 class RibService:
+    fast_single = True  # _reselect_single when one peer is the only source (False: the general loop)
+
     def __init__(self, config: RibConfig | None = None, resolver: Any = None) -> None:
         self.config = config or RibConfig()
         self.resolver = resolver if resolver is not None else StaticResolver()
@@ -389,7 +391,7 @@ class RibService:
         last_pa: Any = None  # one UPDATE's prefixes share a set: its selection is looked up once
         last_paths: tuple = ()
         changes = 0
-        if single:
+        if single and self.fast_single:
             return self._reselect_single(fam, keys, src, src_table, exporters)
         for key in keys:
             if single:
