@@ -64,6 +64,7 @@ class RibService:
         self._nhsets: dict[Any, NextHopSet] = {}
         self.counters = Counters()
         self.exporter = export.Exporter(self.config, self.store)
+        self._nh_text: dict[bytes, str] = {}  # NEXT_HOP bytes -> dotted quad, made once per address
 
     @classmethod
     def from_config(cls, section: dict, router_id: str = "") -> RibService:
@@ -177,6 +178,7 @@ class RibService:
         touched: dict[Family, list[int]] = {}
         if wlen:
             self._withdraw(peer, IPV4_UNICAST, view, 2, 2 + wlen, touched)
+        region = None
         if aend < len(view):
             # Fast path: an attribute block seen before with no MP attribute is keyed by its bytes
             # alone (MP sets are keyed by tuples), so a hit needs no attribute walk at all.
@@ -212,12 +214,22 @@ class RibService:
             self._withdraw(peer, fam, view, vs + 3, ve, touched)
         if aend == len(view) and reach is None:
             return touched
-        key: Any = b"".join([view[a:b] for a, b in pieces if b > a])
+        if region is not None and len(pieces) == 1:  # no MP attribute: the whole block, as looked up
+            key: Any = region
+        else:
+            key = b"".join([view[a:b] for a, b in pieces if b > a])
         if not ctx.asn4:  # the same bytes mean another path from an ASN2 speaker
             key = b"\x00asn2" + key
         store = self.store
         if aend < len(view):
-            nh = "" if nh4 is None else ".".join(str(b) for b in view[nh4[0] : nh4[1]])
+            nh = ""
+            if nh4 is not None:
+                raw = bytes(view[nh4[0] : nh4[1]])
+                nh = self._nh_text.get(raw, "")
+                if not nh:
+                    if len(self._nh_text) > 100_000:
+                        self._nh_text.clear()
+                    nh = self._nh_text[raw] = ".".join(map(str, raw))
             ckey = key if reach is None and unreach is None else ("classic", key)
             pa = store.lookup(ckey) or store.intern(ckey, view, heads, ctx, nh)
             self._announce(peer, IPV4_UNICAST, view, aend, len(view), pa, touched)
