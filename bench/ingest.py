@@ -70,6 +70,7 @@ def main() -> int:
     ap.add_argument(
         "--adj-rib-in", action="store_true", help="ze keeps the received prefixes (adj-rib-in true)"
     )
+    ap.add_argument("--rib", action="store_true", help="ze also runs bgp-rib (every UPDATE into its RIB)")
     args = ap.parse_args()
     harness = Path(args.harness)
     if not (harness / "bench_ingest.py").exists():
@@ -82,6 +83,8 @@ def main() -> int:
         return 1
     if args.adj_rib_in:
         os.environ["ZE_BENCH_ADJ_RIB_IN"] = "1"
+    if args.rib:
+        os.environ["ZE_BENCH_RIB"] = "1"
     sizes = args.n or [100_000, 1_000_000]
     if args.mrt:
         sizes = [0]  # the recording decides the count (the harness computes it)

@@ -4,6 +4,9 @@
     ZE_COUNT_CMD="PYTHON bench/ze_dut.py count {socket}"        {"ipv4": N, "ipv6": M} from the sender
 
 The count is the speaker's received-prefix count for the peer named "sender" (`ze show peer`).
+ZE_BENCH_PYSPY=FILE records a py-spy profile of ze (raw format, per thread) into FILE (py-spy
+next to the Python running this, e.g. `.venv/bin/pip install py-spy`; not a dependency of ze).
+ZE_BENCH_RIB=1 makes ze run bgp-rib too (bench/ingest.py --rib): the RIB takes every UPDATE.
 ZE_BENCH_ADJ_RIB_IN=1 makes ze keep the received prefixes (adj-rib-in) instead of only counting.
 With `"fib": {"install": true}` in ze.json (the harness's FIB test) ze runs bgp-rib, sysrib and
 fib-kernel, programming the main table of the namespace it runs in (the table the harness counts),
@@ -22,6 +25,11 @@ FIB_FEATURES = """
 plugin { internal bgp-rib; internal sysrib; internal fib-kernel; }
 rib { igp-cost none; }
 fib { kernel { table main; flush-on-stop true; } }
+"""
+
+RIB_ONLY = """
+plugin { internal bgp-rib; }
+rib { igp-cost none; }
 """
 
 FAMILIES = {"ipv4-unicast": "ipv4 unicast", "ipv6-unicast": "ipv6 unicast"}
@@ -47,7 +55,13 @@ def translate(conf: dict, socket_path: str) -> str:
         f"    listen {{ ip {listen.get('address', '::')}; port {listen.get('port', 179)}; }}\n"
         + "\n".join(peers)
         + "\n}\n"
-        + (FIB_FEATURES if conf.get("fib", {}).get("install") else "")
+        + (
+            FIB_FEATURES
+            if conf.get("fib", {}).get("install")
+            else RIB_ONLY
+            if os.environ.get("ZE_BENCH_RIB")
+            else ""
+        )
     )
 
 
@@ -55,6 +69,13 @@ def run(config: str, socket_path: str) -> None:
     conf = json.loads(Path(config).read_text())
     out = Path(config).with_suffix(".conf")
     out.write_text(translate(conf, socket_path))
+    spy = os.environ.get("ZE_BENCH_PYSPY")
+    if spy:  # profile this run: py-spy attaches to this pid, which execv keeps
+        import subprocess
+
+        pyspy = str(Path(sys.executable).with_name("py-spy"))
+        cmd = f"sleep 1; exec {pyspy} record --pid {os.getpid()} --rate 100 --threads --format raw -o {spy}"
+        subprocess.Popen(["sh", "-c", f"({cmd}) > {spy}.log 2>&1 &"]).wait()  # not our child
     os.execv(sys.executable, [sys.executable, "-m", "ze.cli.main", "run", str(out), "--socket", socket_path])
 
 

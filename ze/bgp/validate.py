@@ -20,6 +20,7 @@ for the code, its `from_wire` runs too and a WireError from it is handled like a
 
 from __future__ import annotations
 
+import itertools
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -148,6 +149,22 @@ class _Scope(NamedTuple):
     confed: bool
     codecs: Codecs
     peer_as: int | None
+    token: int = 0  # unique per interned scope: the _OK cache keys on it, not on a hash of the fields
+
+
+_SCOPES: dict[tuple, _Scope] = {}
+_TOKENS = itertools.count(1)
+
+
+def _scope(ctx: EncodingContext, ibgp: bool, confed: bool, codecs: Codecs, peer_as: int | None) -> _Scope:
+    """The scope of a session's UPDATEs, made once (a session keeps its context and codecs)."""
+    k = (id(ctx), ibgp, confed, id(codecs), peer_as)
+    s = _SCOPES.get(k)
+    if s is None or s.ctx is not ctx or s.codecs is not codecs:
+        if len(_SCOPES) >= 4096:
+            _SCOPES.clear()
+        s = _SCOPES[k] = _Scope(ctx, ibgp, confed, codecs, peer_as, next(_TOKENS))
+    return s
 
 
 class _Reset(Exception):
@@ -207,7 +224,7 @@ def check_update(
     the leftmost AS of AS_PATH must be it (the optional check of RFC 4271 6.3; leave it None for
     route-server peers, RFC 7947). Never raises."""
     try:
-        scope = _Scope(ctx, ibgp, confed, codecs if codecs is not None else core(), peer_as)
+        scope = _scope(ctx, ibgp, confed, codecs if codecs is not None else core(), peer_as)
         return _check(body, scope, base)
     except Exception as e:  # a bug here must not take the session down; the reason says what broke
         return Verdict(
@@ -333,7 +350,7 @@ def _attribute(
     # value already found valid under the same scope and flags needs no second look.
     key = None
     if len(value) <= _OK_MAX_VALUE:
-        key = (scope, flags, code, bytes(value))
+        key = (scope.token, flags, code, bytes(value))
         if key in _OK:
             return
     if rule.drop_when is not None:
@@ -373,7 +390,7 @@ def _attribute(
         _OK.add(key)
 
 
-# (scope, flags, code, value) of attributes found valid: bounded, cleared when full.
+# (scope token, flags, code, value) of attributes found valid: bounded, cleared when full.
 _OK: set[tuple] = set()
 _OK_SIZE = 50_000
 _OK_MAX_VALUE = 48

@@ -7,14 +7,15 @@ route's distance comes from its NextHopSet.protocol ("connected" 0, "static" 10,
 lowest distance wins; on a tie the source fed first keeps it. Changes of the winner go out as a
 BestBatch on "sysrib/best" (fib-kernel and the bpf map sync consume it).
 
-Memory: a prefix with one source (nearly all of a full table) costs one small tuple.
+Memory: a prefix with one source (nearly all of a full table) costs a dict slot and an int key: its
+(source, distance, NextHopSet) tuple is shared.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +72,37 @@ class SysribConfig:
         return cls(distance=dist, static=routes)
 
 
+def _key(p: Prefix) -> int:
+    """A prefix as one int (value, then length in the low byte), as bgp-rib keys them."""
+    return p[2] << 8 | p[1]
+
+
+def _prefix(afi: int, key: int) -> Prefix:
+    return tuple.__new__(Prefix, (afi, key & 0xFF, key >> 8, None))  # type: ignore[return-value]
+
+
+class BestView(Mapping):
+    """The best route per prefix of one family (Prefix -> NextHopSet), read from the entries."""
+
+    def __init__(self, rib: SysRib, family: str) -> None:
+        self.rib = rib
+        self.family = family
+        self.afi = 1 if family == "ipv4/unicast" else 2
+
+    def __getitem__(self, p: Prefix) -> NextHopSet:
+        e = self.rib.entries[self.family].get(_key(p))
+        if e is None:
+            raise KeyError(p)
+        return self.rib._pick(e)  # type: ignore[return-value]
+
+    def __iter__(self) -> Iterator[Prefix]:
+        afi = self.afi
+        return (_prefix(afi, k) for k in self.rib.entries[self.family])
+
+    def __len__(self) -> int:
+        return len(self.rib.entries[self.family])
+
+
 class SysRib:
     def __init__(
         self,
@@ -80,11 +112,14 @@ class SysRib:
     ) -> None:
         self.config = config or SysribConfig()
         self.publish = publish
-        # family -> prefix -> (source, distance, nhs) | {source: (distance, nhs)}
-        self.entries: dict[str, dict[Prefix, Any]] = {"ipv4/unicast": {}, "ipv6/unicast": {}}
-        self.best: dict[str, dict[Prefix, NextHopSet]] = {"ipv4/unicast": {}, "ipv6/unicast": {}}
+        # family -> prefix key (_key) -> (source, distance, nhs) | {source: (distance, nhs)}. The
+        # tuples are interned (one per source, distance and NextHopSet), so a full table from one
+        # source costs a dict slot and an int per prefix.
+        self.entries: dict[str, dict[int, Any]] = {"ipv4/unicast": {}, "ipv6/unicast": {}}
+        self.best = {fam: BestView(self, fam) for fam in self.entries}  # Prefix -> NextHopSet views
         self.order: dict[str, int] = {}  # source -> rank (first fed first), the tie-breaker
         self.static_routes: dict[Prefix, tuple[NextHopSet, int | None]] = {}
+        self._tuples: dict[tuple[str, int, int], tuple[str, int, NextHopSet]] = {}
 
     def distance(self, nhs: NextHopSet) -> int:
         return self.config.distance.get(nhs.protocol, 255)
@@ -95,8 +130,17 @@ class SysRib:
             r = self.order[source] = len(self.order)
         return r
 
+    def _entry(self, source: str, d: int, nhs: NextHopSet) -> tuple[str, int, NextHopSet]:
+        """The interned (source, distance, nhs) tuple (keyed by the NextHopSet's identity, which
+        the tuple keeps alive)."""
+        k = (source, d, id(nhs))
+        t = self._tuples.get(k)
+        if t is None:
+            t = self._tuples[k] = (source, d, nhs)
+        return t
+
     def _pick(self, e: Any) -> NextHopSet | None:
-        if isinstance(e, tuple):
+        if type(e) is tuple:
             return e[2]
         best = min(e.items(), key=lambda kv: (kv[1][0], self.order.get(kv[0], 0)))
         return best[1][1]
@@ -112,66 +156,80 @@ class SysRib:
         """Apply one source's changes; returns (and publishes) the changes of the best routes, or
         None when nothing changed. `distances` overrides the distance of some prefixes."""
         fam = batch.family
-        if fam not in self.entries:
+        ent = self.entries.get(fam)
+        if ent is None:
             return None
         self._rank(source)
-        ent = self.entries[fam]
-        best = self.best[fam]
+        pick = self._pick
         ann: list[tuple[Prefix, NextHopSet]] = []
         wd: list[Prefix] = []
-        seen: set[Prefix] | None = set() if batch.resync else None
+        seen: set[int] | None = set() if batch.resync else None
         dist_of = self.config.distance
+        last_nhs: Any = None
+        t: Any = None
         for p, nhs in batch.announce:
-            if p.path_id is not None:
+            if p[3] is not None:
                 p = p._replace(path_id=None)
+            k = p[2] << 8 | p[1]
             if seen is not None:
-                seen.add(p)
-            d = distances.get(p) if distances else None
-            if d is None:
-                d = dist_of.get(nhs.protocol, 255)
-            e = ent.get(p)
-            if e is None or (isinstance(e, tuple) and e[0] == source):
-                ent[p] = (source, d, nhs)
-                new = nhs
+                seen.add(k)
+            if nhs is not last_nhs:  # a batch mostly repeats one NextHopSet
+                last_nhs = nhs
+                t = self._entry(source, dist_of.get(nhs.protocol, 255), nhs)
+            et = t
+            if distances:
+                d = distances.get(p)
+                if d is not None and d != t[1]:
+                    et = self._entry(source, d, nhs)
+            e = ent.get(k)
+            if e is None:
+                ent[k] = et
+                ann.append((p, nhs))
+                continue
+            if type(e) is tuple:
+                old = e[2]
+                if e[0] == source:
+                    ent[k] = et
+                    new = nhs
+                else:
+                    m = ent[k] = {e[0]: (e[1], e[2]), source: (et[1], nhs)}
+                    new = pick(m)
             else:
-                if isinstance(e, tuple):
-                    e = ent[p] = {e[0]: (e[1], e[2])}
-                e[source] = (d, nhs)
-                new = self._pick(e)
-            if best.get(p) is not new:
-                best[p] = new
+                old = pick(e)
+                e[source] = (et[1], nhs)
+                new = pick(e)
+            if old is not new:
                 ann.append((p, new))
         withdraw: Iterable[Prefix] = batch.withdraw
         if seen is not None:
+            afi = 1 if fam == "ipv4/unicast" else 2
             gone = [
-                p
-                for p, e in ent.items()
-                if p not in seen and (e[0] == source if isinstance(e, tuple) else source in e)
+                _prefix(afi, k)
+                for k, e in ent.items()
+                if k not in seen and (e[0] == source if type(e) is tuple else source in e)
             ]
             withdraw = [*withdraw, *gone]
         for p in withdraw:
-            if p.path_id is not None:
+            if p[3] is not None:
                 p = p._replace(path_id=None)
-            e = ent.get(p)
+            k = p[2] << 8 | p[1]
+            e = ent.get(k)
             if e is None:
                 continue
-            if isinstance(e, tuple):
+            if type(e) is tuple:
                 if e[0] != source:
                     continue
-                del ent[p]
-                new = None
-            else:
-                if e.pop(source, None) is None:
-                    continue
-                if len(e) == 1:
-                    ((s, (d, n)),) = e.items()
-                    ent[p] = (s, d, n)
-                new = self._pick(ent[p])
-            if new is None:
-                if best.pop(p, None) is not None:
-                    wd.append(p)
-            elif best.get(p) is not new:
-                best[p] = new
+                del ent[k]
+                wd.append(p)
+                continue
+            old = pick(e)
+            if e.pop(source, None) is None:
+                continue
+            if len(e) == 1:
+                ((s, (d, n)),) = e.items()
+                e = ent[k] = self._entry(s, d, n)
+            new = pick(e)
+            if new is not old:
                 ann.append((p, new))
         if not ann and not wd:
             return None
@@ -200,15 +258,17 @@ class SysRib:
         out = []
         if old.distance != config.distance:
             for fam, ent in self.entries.items():
+                afi = 1 if fam == "ipv4/unicast" else 2
                 ann = []
-                for p, e in ent.items():
-                    if isinstance(e, dict):
+                for k, e in ent.items():
+                    if type(e) is dict:
+                        was = self._pick(e)
+                        p = _prefix(afi, k)
                         for s, (_d, n) in list(e.items()):
                             if not (s == STATIC and self.static_routes.get(p, (None, None))[1] is not None):
                                 e[s] = (config.distance.get(n.protocol, 255), n)
                         new = self._pick(e)
-                        if self.best[fam].get(p) is not new:
-                            self.best[fam][p] = new
+                        if was is not new:
                             ann.append((p, new))
                 if ann:
                     b = self._emit(BestBatch(fam, tuple(ann)))
@@ -219,19 +279,19 @@ class SysRib:
 
     def resync(self) -> list[BestBatch]:
         """The whole best table, one batch per family (for a consumer that (re)starts)."""
-        return [BestBatch(fam, tuple(b.items()), (), True) for fam, b in self.best.items()]
+        return [BestBatch(fam, tuple(v.items()), (), True) for fam, v in self.best.items()]
 
     def lookup(self, text: str) -> dict[str, Any]:
         """Every source's route for a prefix and the winner (for `ze show` views and tests)."""
         p = Prefix.parse(text)
         fam = _family(p)
-        e = self.entries[fam].get(p)
+        e = self.entries[fam].get(_key(p))
         cands: dict[str, tuple[int, NextHopSet]] = {}
-        if isinstance(e, tuple):
+        if type(e) is tuple:
             cands = {e[0]: (e[1], e[2])}
         elif e:
             cands = dict(e)
-        win = self.best[fam].get(p)
+        win = self._pick(e) if e else None
         return {
             "prefix": str(p),
             "routes": [
@@ -248,7 +308,7 @@ class SysRib:
 
     def status(self) -> dict[str, Any]:
         return {
-            "families": {fam: {"prefixes": len(b)} for fam, b in self.best.items()},
+            "families": {fam: {"prefixes": len(e)} for fam, e in self.entries.items()},
             "static": len(self.static_routes),
             "distance": dict(self.config.distance),
         }

@@ -237,32 +237,46 @@ class AttrStore:
         return pa
 
     def _fill(self, pa: PathAttrs, found: dict[int, tuple[int, bytes]], next_hop: str) -> None:
-        kept = bytearray()
+        kept: list[int] = []
+        pools = self.pools
         for code in sorted(found):
             if code in _NOT_KEPT:
                 continue
             flags, value = found[code]
-            pool = self.pool(code)
+            pool = pools.get(code)
+            if pool is None:
+                pool = self.pool(code)
             h = pool.intern(value)
-            kept += _ATTR.pack(code, flags & ~EXTENDED_LENGTH, h)
+            kept += (code, flags & ~EXTENDED_LENGTH, h)
             if code == AS_PATH:
-                pa.as_path_raw = pool.value(h)
+                pa.as_path_raw = pool.values[h]  # type: ignore[assignment]
             elif code == COMMUNITY:
-                pa.community_raw = pool.value(h)
-        pa.attrs = bytes(kept)
+                pa.community_raw = pool.values[h]  # type: ignore[assignment]
+        pa.attrs = struct.pack(_ATTR.format[0] + _ATTR.format[1:] * (len(kept) // 3), *kept)
         pa.next_hop = self.texts.setdefault(next_hop, next_hop)
         ints = self.ints
         origin = found.get(ORIGIN)
         pa.origin = origin[1][0] if origin and origin[1] else 2
         asp = found.get(AS_PATH)
         if asp:
-            segs = tuple(AsPath(asp[1], asp[0], asn4=True).segments())
-            n = 0
-            for stype, asns in segs:
-                n += len(asns) if stype == AS_SEQUENCE else 1 if stype == AS_SET else 0
+            # RFC 4271 9.1.2.2 length (an AS_SET counts 1, confederation segments 0) and the
+            # neighbour AS (first ASN of a leading AS_SEQUENCE), read off the 4-byte-wide bytes
+            raw = asp[1]
+            n = i = 0
+            end = len(raw)
+            while i + 2 <= end:
+                stype, count = raw[i], raw[i + 1]
+                if stype == AS_SEQUENCE:
+                    n += count
+                elif stype == AS_SET:
+                    n += 1
+                i += 2 + 4 * count
             pa.as_path_len = n
-            first = segs[0][1][0] if segs and segs[0][0] == AS_SEQUENCE else None
-            pa.neighbor_as = None if first is None else ints.setdefault(first, first)
+            if end >= 6 and raw[0] == AS_SEQUENCE and raw[1]:
+                first = int.from_bytes(raw[2:6], "big")
+                pa.neighbor_as = ints.setdefault(first, first)
+            else:
+                pa.neighbor_as = None
         med = found.get(MED)
         pa.med = _U32.unpack(med[1])[0] if med and len(med[1]) == 4 else None
         lp = found.get(LOCAL_PREF)

@@ -185,8 +185,8 @@ class Exporter:
 
     # -- Adj-RIB-Out -----------------------------------------------------------------------------
 
-    def route(self, sel: Selection | None, dest: PeerState) -> OutRoute | None:
-        """The route `dest` gets for a selection (cached per source set and peer), retained."""
+    def peek(self, sel: Selection | None, dest: PeerState) -> OutRoute | None:
+        """The route `dest` gets for a selection (cached per source set and peer), not retained."""
         if sel is None:
             return None
         src, pid, pa = sel.paths[0]
@@ -196,6 +196,11 @@ class Exporter:
             if len(dest.out_cache) > 200000:
                 dest.out_cache.clear()
             r = dest.out_cache[ck] = self.rewrite(src, dest, pa, pid)
+        return r
+
+    def route(self, sel: Selection | None, dest: PeerState) -> OutRoute | None:
+        """The route `dest` gets for a selection (cached per source set and peer), retained."""
+        r = self.peek(sel, dest)
         if r is not None:
             r.refs += 1
         return r
@@ -209,16 +214,21 @@ class Exporter:
         out = dest.out.get(fam)
         if out is None:
             return
-        new = self.route(sel, dest)
+        new = self.peek(sel, dest)
         old = out.get(key)
-        if new is old:
-            if new is not None:
-                new.refs -= 1
-            return
+        if new is not old:
+            self.put(dest, fam, out, key, new, old)
+
+    def put(
+        self, dest: PeerState, fam: Family, out: dict, key: int, new: OutRoute | None, old: OutRoute | None
+    ) -> None:
+        """`dest`'s Adj-RIB-Out `out` (of `fam`) holds `new` for `key` instead of `old` (not `new`),
+        pending to be sent. `new` comes from peek(): it is retained here."""
         if new is None:
             del out[key]
         else:
             out[key] = new
+            new.refs += 1
         if old is not None:
             self.release(old)
         pending = dest.pending.get(fam, set())

@@ -46,6 +46,8 @@ _KNOWN = frozenset(FAMILIES)
 
 
 class RibService:
+    fast_single = True  # _reselect_single when one peer is the only source (False: the general loop)
+
     def __init__(self, config: RibConfig | None = None, resolver: Any = None) -> None:
         self.config = config or RibConfig()
         self.resolver = resolver if resolver is not None else StaticResolver()
@@ -62,6 +64,7 @@ class RibService:
         self._nhsets: dict[Any, NextHopSet] = {}
         self.counters = Counters()
         self.exporter = export.Exporter(self.config, self.store)
+        self._nh_text: dict[bytes, str] = {}  # NEXT_HOP bytes -> dotted quad, made once per address
 
     @classmethod
     def from_config(cls, section: dict, router_id: str = "") -> RibService:
@@ -205,6 +208,7 @@ class RibService:
         touched: dict[Family, list[int]] = {}
         if wlen:
             self._withdraw(peer, IPV4_UNICAST, view, 2, 2 + wlen, touched)
+        region = None
         if aend < len(view):
             # Fast path: an attribute block seen before with no MP attribute is keyed by its bytes
             # alone (MP sets are keyed by tuples), so a hit needs no attribute walk at all.
@@ -240,12 +244,22 @@ class RibService:
             self._withdraw(peer, fam, view, vs + 3, ve, touched)
         if aend == len(view) and reach is None:
             return touched
-        key: Any = b"".join([view[a:b] for a, b in pieces if b > a])
+        if region is not None and len(pieces) == 1:  # no MP attribute: the whole block, as looked up
+            key: Any = region
+        else:
+            key = b"".join([view[a:b] for a, b in pieces if b > a])
         if not ctx.asn4:  # the same bytes mean another path from an ASN2 speaker
             key = b"\x00asn2" + key
         store = self.store
         if aend < len(view):
-            nh = "" if nh4 is None else ".".join(str(b) for b in view[nh4[0] : nh4[1]])
+            nh = ""
+            if nh4 is not None:
+                raw = bytes(view[nh4[0] : nh4[1]])
+                nh = self._nh_text.get(raw, "")
+                if not nh:
+                    if len(self._nh_text) > 100_000:
+                        self._nh_text.clear()
+                    nh = self._nh_text[raw] = ".".join(map(str, raw))
             ckey = key if reach is None and unreach is None else ("classic", key)
             pa = store.lookup(ckey) or store.intern(ckey, view, heads, ctx, nh)
             self._announce(peer, IPV4_UNICAST, view, aend, len(view), pa, touched)
@@ -294,21 +308,24 @@ class RibService:
         if not addpath:
             flat = walk_nlri(view, start, end, fam.afi, False)
             if fam.afi == 1:
-                pkeys: Any = (v << 8 | p for p, v in zip(flat[1::3], flat[2::3]))
+                pkeys = [v << 8 | p for p, v in zip(flat[1::3], flat[2::3])]
             else:
-                pkeys = ((hi << 64 | lo) << 8 | p for p, hi, lo in zip(flat[1::4], flat[2::4], flat[3::4]))
+                pkeys = [(hi << 64 | lo) << 8 | p for p, hi, lo in zip(flat[1::4], flat[2::4], flat[3::4])]
+            n = len(pkeys)
+            get, append = table.get, keys.append
+            held = 0
             for k in pkeys:
-                n += 1
-                old = table.get(k)
+                old = get(k)
                 if old is pa:
                     continue
                 table[k] = pa
-                pa.refs += 1
-                keys.append(k)
+                held += 1
+                append(k)
                 if old is None:
                     added += 1
                 else:
                     release(old)
+            pa.refs += held
         else:
             for pid, k in self._walk(view, start, end, fam.afi, True):
                 n += 1
@@ -416,6 +433,8 @@ class RibService:
         last_pa: Any = None  # one UPDATE's prefixes share a set: its selection is looked up once
         last_paths: tuple = ()
         changes = 0
+        if single and self.fast_single:
+            return self._reselect_single(fam, keys, src, src_table, exporters)
         for key in keys:
             if single:
                 pa = src_table.get(key)  # type: ignore[union-attr]
@@ -457,6 +476,64 @@ class RibService:
                 batches.append(BestBatch(fam.name, tuple(announce), tuple(withdraw)))
                 announce, withdraw = [], []
         self.counters.best_changes += changes
+        if announce or withdraw:
+            batches.append(BestBatch(fam.name, tuple(announce), tuple(withdraw)))
+        return batches
+
+    def _reselect_single(
+        self, fam: Family, keys: Any, src: Any, table: dict, exporters: list
+    ) -> list[BestBatch]:
+        """_reselect when one peer (without ADD-PATH) is the only source: its path is the best one
+        when its next hop resolves. An UPDATE's keys share one attribute set, so the Selection and
+        what each exporting peer gets are looked up once per run of keys, not once per key."""
+        loc = self.loc[fam]
+        cost = self.resolver.cost
+        afi = int(fam.afi)
+        size = self.config.batch_size
+        announce: list[tuple[Prefix, NextHopSet]] = []
+        withdraw: list[Prefix] = []
+        batches: list[BestBatch] = []
+        tnew = tuple.__new__  # Prefix(afi, length, value) without the namedtuple's Python __new__
+        get, lget = table.get, loc.get
+        drop = self._drop_selection
+        peek, put = self.exporter.peek, self.exporter.put
+        outs = [dest.out[fam] for dest in exporters]
+        last_pa: Any = False
+        cur: Any = None  # the Selection of last_pa (None: no best path)
+        active: list[Any] = []  # (peer, its Adj-RIB-Out, what it gets for cur), when that can change it
+        changes = withdrawn = 0
+        for key in keys:
+            pa = get(key)
+            if pa is not last_pa or (cur is not None and cur.refs <= 0):
+                last_pa = pa
+                cur = None if pa is None or cost(pa.next_hop) is None else self._selection(((src, 0, pa),))
+                # a peer that gets nothing for cur and holds nothing cannot change in this run
+                active = [(d, o, r) for d, o in zip(exporters, outs) if (r := peek(cur, d)) is not None or o]
+            old = lget(key)
+            if old is cur:
+                continue
+            if cur is None:
+                del loc[key]
+                drop(old)
+                withdraw.append(tnew(Prefix, (afi, key & 0xFF, key >> 8, None)))
+                withdrawn += 1
+            else:
+                loc[key] = cur
+                cur.refs += 1
+                if old is not None:
+                    drop(old)
+                if old is None or old.nhs is not cur.nhs:
+                    announce.append((tnew(Prefix, (afi, key & 0xFF, key >> 8, None)), cur.nhs))
+            changes += 1
+            for dest, out, r in active:
+                o = out.get(key)
+                if r is not o:
+                    put(dest, fam, out, key, r, o)
+            if len(announce) + len(withdraw) >= size:
+                batches.append(BestBatch(fam.name, tuple(announce), tuple(withdraw)))
+                announce, withdraw = [], []
+        self.counters.best_changes += changes
+        self.counters.best_withdrawn += withdrawn
         if announce or withdraw:
             batches.append(BestBatch(fam.name, tuple(announce), tuple(withdraw)))
         return batches
