@@ -130,15 +130,17 @@ async def run(plugin: Any) -> None:
     @plugin.on_configure
     def configure(sections: dict) -> None:
         section = sections.get("rib") or {}
+        # our BGP identifier: the cluster id of a route reflector without `cluster-id` (RFC 4456)
+        router_id = str((sections.get("bgp") or {}).get("router-id") or "")
         if state["rib"] is None:
-            state["rib"] = RibService.from_config(section)
+            state["rib"] = RibService.from_config(section, router_id)
             sender.rib = state["rib"]
             _watch_igp(state["rib"])
-        elif section != state["section"]:
-            if state["rib"].reconfigure(RibConfig.from_json(section, "")):
+        elif (section, router_id) != state["section"]:
+            if state["rib"].reconfigure(RibConfig.from_json(section, router_id)):
                 sender.kick()  # the peers' Adj-RIB-Out, rewritten by the new export rules
         out.size = int(section.get("batch-size", default_size))
-        state["section"] = section
+        state["section"] = (section, router_id)
 
     @plugin.on_event
     async def event(ev: Any) -> None:
@@ -194,7 +196,7 @@ async def run(plugin: Any) -> None:
 
     plugin.set_startup_subscriptions(events=["bgp/update", "bgp/state", "bgp/refresh"])
     try:
-        await plugin.run(Registration(wants_config=["rib"]))
+        await plugin.run(Registration(wants_config=["rib", "bgp"]))
     finally:
         out.close()
         sender.close()
