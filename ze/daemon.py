@@ -24,7 +24,9 @@ from ze.bgp.subsystem import BgpSubsystem
 from ze.config.datastore import Datastore
 from ze.config.diff import ConfigDiff, diff
 from ze.config.errors import ConfigProblems
-from ze.config.resolve import Config, Peer, load_config
+from ze.config.parser import unknown_roots
+from ze.config.plugin_yang import PluginModules
+from ze.config.resolve import Config, Peer, load_config, parse_config
 from ze.config.schema import Schema, load_schema
 from ze.core import log as zlog
 from ze.core import sdnotify
@@ -70,6 +72,7 @@ class Daemon:
         self.socket_override = socket_path
         self.features = discover()
         self.schema = schema or load_schema(extra=yang_files(self.features))
+        self.plugin_yang = PluginModules(yang_files(self.features))  # external plugins' own YANG
         self.store = Datastore(self.config_path, self.schema)
         self.hub = Hub()
         self.bgp = BgpSubsystem(self.hub)
@@ -77,6 +80,7 @@ class Daemon:
         self.plugins.host.route_handler = self.bgp.update_route  # plugins' update-route
         self.bgp.open_capabilities = self.plugins.host.open_capabilities  # plugins' OPEN capabilities
         self.bgp.validate_open = self.plugins.host.validate_open  # plugins' validate-open
+        self.plugins.host.registration_check = self._plugin_registration  # plugins' own YANG
         self.config: Config | None = None
         self.peers: dict[str, PeerState] = {}
         self.server: ControlServer | None = None
@@ -157,9 +161,12 @@ class Daemon:
         ):
             loop.add_signal_handler(sig, fn)
         try:  # plugins first: they are ready (subscribed) before the first session comes up
-            await self.plugins.start(self.config.section, self._handlers())
+            await self.plugins.start(self._section, self._handlers())
+            self._check_deferred(fatal=True)
         except PluginStartupError:
+            await self.plugins.stop()
             await self.server.close()
+            self.plugin_yang.close()
             raise
         await self.bgp.start(self.config)
         self.hub.publish("config/applied", {"peers": sorted(self.peers), "initial": True})
@@ -185,6 +192,7 @@ class Daemon:
             await self.bgp.stop("ze shutting down")
             await self.plugins.stop()
             await self.server.close()
+            self.plugin_yang.close()
             for fut in self._waiters:
                 if not fut.done():
                     fut.set_result({"status": "stopped"})
@@ -226,8 +234,58 @@ class Daemon:
             return self._reload_failed("a plugin rejected the new config", problems)
         result = self.reload()
         if result.get("status") == "ok" and self.config is not None:
-            await self.plugins.apply(self.config.section)
+            await self.plugins.apply(self._section)
+            for name in list(self.plugin_yang.by_plugin):
+                if name not in self.plugins.host.handles:  # the plugin left the config
+                    self.plugin_yang.remove(name)
+            self._check_deferred(fatal=False)
         return result
+
+    # --- plugins' own YANG (docs/plugins.md "Config for your plugin") --------------------------
+    def _section(self, root: str) -> dict[str, Any]:
+        assert self.config is not None
+        return self.config.section(root)  # the current config, re-parsed when a plugin's YANG came
+
+    async def _plugin_registration(self, plugin: str, schema: Any, roots: list[str]) -> None:
+        """At a plugin's declare-registration: merge its YANG module into the schema and parse
+        the running config again with it; refuse (the plugin does not start) when the module
+        does not compile or the plugin's config block does not validate (file:line:col)."""
+        from ze.plugin.protocol.mux import RemoteError
+
+        assert self.config is not None
+        new_schema = self.schema
+        if schema is not None:
+            try:
+                new_schema = await asyncio.to_thread(self.plugin_yang.add, plugin, schema, roots)
+            except ConfigError as e:
+                raise RemoteError("bad-schema", f"its YANG schema: {e}") from None
+        unknown = [r for r in roots if r not in new_schema.root.children]
+        if unknown:
+            raise RemoteError(
+                "bad-config",
+                f"wants-config {', '.join(unknown)}: no YANG module defines it (declare a schema)",
+            )
+        if new_schema is self.schema:
+            return
+        self.schema = self.store.schema = new_schema  # reloads check the plugin's block from now on
+        try:
+            cfg = parse_config(self.config.text, new_schema, self.config.source)
+        except ConfigProblems as e:
+            raise RemoteError("bad-config", "config: " + "; ".join(str(p) for p in e.problems)) from None
+        self.config = self.store.running = cfg
+        log.info("plugin schema merged", plugin=plugin, roots=self.plugin_yang.roots(plugin, new_schema))
+
+    def _check_deferred(self, fatal: bool) -> None:
+        """Top-level blocks no plugin's YANG defined are config errors (logged when a plugin that
+        might define them is not running)."""
+        if self.config is None or not self.config.deferred:
+            return
+        why = " (no plugin declared a YANG module defining it)"
+        problems = [str(p) for p in unknown_roots(self.config.deferred, self.schema, why)]
+        down = [h.name for h in self.plugins.host.handles.values() if h.state != "ready"]
+        if fatal and not down:
+            raise PluginStartupError("\n".join(problems))
+        log.error("config blocks no plugin defines", problems=problems, plugins_not_ready=down)
 
     def reload(self) -> dict[str, Any]:
         """Parse, validate, diff and apply the config file; keep the running one on error."""
@@ -429,12 +487,16 @@ class Daemon:
 
 def _make_plugins(hub: Hub, features: dict) -> DaemonPlugins:
     """The plugin host with the SDK's in-process Plugin and event renderer."""
-    from ze.plugin.sdk import Plugin
+    from ze.plugin.sdk import Plugin, decode
     from ze.plugin.sdk.render import event_json
 
-    return DaemonPlugins(
+    plugins = DaemonPlugins(
         hub, features, make_plugin=Plugin.in_process, renderer=event_json, error_type=ApiError
     )
+    host = plugins.host  # decode-update, and NLRI of families plugins decode (decode-nlri)
+    host.update_decoder = lambda hexed, ctx: decode.decode_update(hexed, ctx, host.decode_nlri)
+    host.event_filler = decode.event_filler(host.decode_nlri)
+    return plugins
 
 
 def run(config_path: str, log_level: str | None = None, socket_path: str | None = None) -> int:
