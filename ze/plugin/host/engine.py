@@ -401,7 +401,7 @@ class PluginHost:
                     reason = str(e) or type(e).__name__
                     if isinstance(e, TimeoutError):
                         reason = f"stage {h.stage} timed out after {self.stage_timeout} s"
-                    if h.output:
+                    if h.output and not h.refusal:  # a refusal says it all; its traceback echoes it
                         reason += f" (its last output: {h.output[-1][:300]})"
                 finally:
                     h.ready.clear()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-_MODULE = re.compile(r"^\s*module\s+([A-Za-z_][A-Za-z0-9_.-]*)\s*\{", re.MULTILINE)
-_NAMESPACE = re.compile(r"^\s*namespace\s+\"([^\"]+)\"\s*;", re.MULTILINE)
+_MODULE = re.compile(r"(?:^|\s)module\s+([A-Za-z_][A-Za-z0-9_.-]*)\s*\{")
+_NAMESPACE = re.compile(r"(?:^|[\s;{])namespace\s+[\"']([^\"']+)[\"']\s*;")
 
 
 def module_of(text: str) -> tuple[str, str]:
