@@ -81,6 +81,9 @@ class Daemon:
         self.bgp.open_capabilities = self.plugins.host.open_capabilities  # plugins' OPEN capabilities
         self.bgp.validate_open = self.plugins.host.validate_open  # plugins' validate-open
         self.plugins.host.registration_check = self._plugin_registration  # plugins' own YANG
+        self.plugins.host.forwarder = self.bgp.forward_cached  # plugins' forward-cached
+        self.bgp.relay.filter = self.plugins.host.filter_update  # plugins' filter verdicts per UPDATE
+        self.bgp.relay.filtering = lambda: self.plugins.host.has_filters
         self.config: Config | None = None
         self.peers: dict[str, PeerState] = {}
         self.server: ControlServer | None = None

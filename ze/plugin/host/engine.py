@@ -59,6 +59,8 @@ RegistrationCheck = Callable[[str, Any, list[str]], Awaitable[None]]
 UpdateDecoder = Callable[[str, Any], Awaitable[dict[str, Any]]]
 # (topic, payload, rendered event) -> the event with NLRI that plugins decode filled in
 EventFiller = Callable[[str, Any, Any], Awaitable[Any]]
+# forward-cached: (message id, peers) -> {"peers": [...], "skipped": {...}}; LookupError when evicted
+Forwarder = Callable[[int, list[str]], dict[str, Any]]
 NLRI_MODES = {"decode": ("decode", "both"), "encode": ("encode", "both")}
 
 
@@ -210,6 +212,8 @@ class PluginHost:
         self.registration_check: RegistrationCheck | None = None
         self.update_decoder: UpdateDecoder | None = None
         self.event_filler: EventFiller | None = None
+        self.forwarder: Forwarder | None = None
+        self.filter_stats = {"calls": 0, "failures": 0, "timeouts": 0, "last-error": ""}
         self.nlri_calls = {"decode": 0, "encode": 0, "failed": 0}
         self.route_handler: RouteHandler | None = None
         self.builtin: CommandHandler | None = None  # the daemon's own commands ("show peers" ...)
@@ -581,6 +585,16 @@ class PluginHost:
                 return await self.update_decoder(str(p.get("hex", "")), p.get("context"))
             except ValueError as e:
                 raise RemoteError("bad-update", str(e)) from None
+        if rpc == "forward-cached":
+            if self.forwarder is None:
+                raise RemoteError("unavailable", "no BGP speaker to forward UPDATEs")
+            msg_id, peers = p.get("id"), p.get("peers") or []
+            if not isinstance(msg_id, int) or isinstance(msg_id, bool) or not isinstance(peers, list):
+                raise RemoteError("bad-params", 'forward-cached needs {"id": N, "peers": [name, ...]}')
+            try:
+                return self.forwarder(msg_id, [str(x) for x in peers])
+            except LookupError as e:
+                raise RemoteError("evicted", str(e.args[0] if e.args else e)) from None
         if rpc == "dispatch-command":
             return await self.dispatch(str(p.get("command", "")), list(p.get("args") or []))
         if rpc == "emit-event":
@@ -955,15 +969,22 @@ class PluginHost:
         except ValueError:
             raise RemoteError("bad-result", f"plugin {h.name}: encode-nlri answered non-hex") from None
 
-    async def filter_update(self, peer: dict[str, Any], update: bytes) -> dict[str, Any]:
-        """Run the UPDATE body through every fast hook in start order; a reject stops, a modify
-        passes the new body on. -> {"verdict", "update"?, "reason"?}."""
+    async def filter_update(self, peer: dict[str, Any], update: bytes, msg_id: int = 0) -> dict[str, Any]:
+        """Run the UPDATE body through every plugin that filters, in start order: its fast hook
+        (msgpack frames) or, for one that declared `filters`, `filter-update` over its
+        connection, with the same timeout and default verdict. A reject stops, a modify passes
+        the new body on. -> {"verdict", "update"?, "reason"?}."""
         verdict: dict[str, Any] = {"verdict": "accept"}
         body = update
         for h in self.handles.values():
-            if h.fast_hook is None or h.state != "ready":
+            if h.state != "ready":
                 continue
-            v = await h.fast_hook.call({"peer": peer, "update": body})
+            if h.fast_hook is not None:
+                v = await h.fast_hook.call({"peer": peer, "update": body})
+            elif h.declared.get("filters") and h.mux is not None:
+                v = await self._filter_json(h, peer, body, msg_id)
+            else:
+                continue
             if v.get("verdict") == "reject":
                 return v
             if v.get("verdict") == "modify" and isinstance(v.get("update"), bytes):
@@ -973,9 +994,48 @@ class PluginHost:
                 verdict["reason"] = v["reason"]  # e.g. a default verdict: say why
         return verdict
 
+    async def _filter_json(
+        self, h: PluginHandle, peer: dict[str, Any], body: bytes, msg_id: int
+    ) -> dict[str, Any]:
+        st = self.filter_stats
+        st["calls"] += 1
+        params = {"id": msg_id, "hex": body.hex().upper(), "peer": peer}
+        why = ""
+        slots = self._filter_slots.get(h.name)
+        if slots is None:
+            slots = self._filter_slots[h.name] = asyncio.Semaphore(2)
+        try:
+            async with slots:
+                res = await asyncio.wait_for(
+                    h.mux.request(f"{CALLBACK}:filter-update", params),  # type: ignore[union-attr]
+                    self.hook_timeout,
+                )
+            if isinstance(res, dict) and res.get("verdict") in ("accept", "reject"):
+                return res
+            if isinstance(res, dict) and res.get("verdict") == "modify":
+                return {**res, "update": bytes.fromhex(str(res.get("hex", "")))}
+            why = f"bad verdict {res!r:.100}"
+        except TimeoutError:
+            st["timeouts"] += 1
+            why = f"no verdict within {self.hook_timeout * 1000:.0f} ms"
+        except (RemoteError, ConnectionLost, ValueError) as e:
+            why = f"{type(e).__name__}: {e}"
+        st["failures"] += 1
+        st["last-error"] = why
+        v = "accept" if self.hook_fail_open else "reject"
+        return {"verdict": v, "reason": f"filter {h.name}: {why} ({v} by default)"}
+
     @property
     def has_fast_hooks(self) -> bool:
         return any(h.fast_hook is not None for h in self.handles.values())
+
+    @property
+    def has_filters(self) -> bool:
+        """Whether any ready plugin filters UPDATEs (a fast hook or declared filters)."""
+        return any(
+            h.state == "ready" and (h.fast_hook is not None or bool(h.declared.get("filters")))
+            for h in self.handles.values()
+        )
 
     # --- status --------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -984,6 +1044,8 @@ class PluginHost:
             "commands": self.registry(),
             "listener": self.external.status() if self.external is not None else None,
             "render-cache": {"hits": self.render_hits, "misses": self.render_misses},
+            "filter-update": dict(self.filter_stats),
+            "nlri-codec-calls": dict(self.nlri_calls),
         }
 
 

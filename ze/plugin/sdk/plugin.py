@@ -119,6 +119,7 @@ class Plugin:
         self._started_fns: list[Callable[[], Any]] = []
         self._decode_nlri: Callable[..., Any] | None = None
         self._encode_nlri: Callable[..., Any] | None = None
+        self._filter_fn: Callable[[dict], Any] | None = None
         self._mux: Mux | None = None
         self._stage_done: dict[int, asyncio.Event] = {}
         self._done: asyncio.Future | None = None
@@ -179,6 +180,15 @@ class Plugin:
         """fn(family, [text, ...], add_path) -> [bytes, ...] (one packed NLRI per text): ze asks
         (`encode-nlri`) for a family registered with mode "encode" (or "both")."""
         self._encode_nlri = fn
+        return fn
+
+    def on_filter_update(self, fn: Callable[[dict], Any]) -> Callable[[dict], Any]:
+        """fn({"id", "peer": {"name","address","remote-as"}, "update": body bytes}) ->
+        {"verdict": "accept"|"reject"|"modify", "reason"?, "update"?: new body bytes}, for
+        each UPDATE ze receives, before it reaches the hub (`filter-update` over the plugin's
+        connection; declares `filters`). Must answer within the fast-hook timeout (50 ms by
+        default) or the configured default verdict applies; set_fast_hook is the faster path."""
+        self._filter_fn = fn
         return fn
 
     def on_command(self, name: str, description: str = "", args: list[str] | None = None) -> Callable:
@@ -285,7 +295,7 @@ class Plugin:
             "dependencies": list(reg.dependencies),
             "wants-config": list(reg.wants_config),
             "wants-validate-open": bool(self._open_fns),
-            "filters": list(reg.filters),
+            "filters": list(reg.filters) or (["update"] if self._filter_fn is not None else []),
         }
         if reg.schema:
             out["schema"] = reg.schema
@@ -328,6 +338,8 @@ class Plugin:
             except Reject as e:
                 return {"accept": False, "reason": str(e)}
             return {"accept": True}
+        if verb == f"{CALLBACK}:filter-update":
+            return await self._filter(p)
         if verb == f"{CALLBACK}:decode-nlri":
             return await self._nlri(self._decode_nlri, "decode", p)
         if verb == f"{CALLBACK}:encode-nlri":
@@ -341,6 +353,21 @@ class Plugin:
             asyncio.get_running_loop().call_soon(self._lost, f"bye: {self.bye_reason}")
             return None
         raise RemoteError("unknown-method", f"{self.name} does not implement {verb}")
+
+    async def _filter(self, p: dict) -> dict[str, Any]:
+        if self._filter_fn is None:
+            raise RemoteError("unknown-method", f"{self.name} does not filter UPDATEs")
+        req = {"id": p.get("id"), "peer": p.get("peer") or {}, "update": bytes.fromhex(str(p.get("hex", "")))}
+        v = await _call(self._filter_fn, req)
+        verdict = v.get("verdict") if isinstance(v, dict) else None
+        if verdict not in ("accept", "reject", "modify"):
+            raise RemoteError("bad-verdict", f"{self.name}: filter answered {v!r:.100}")
+        out: dict[str, Any] = {"verdict": verdict}
+        if v.get("reason"):
+            out["reason"] = str(v["reason"])
+        if verdict == "modify":
+            out["hex"] = bytes(v["update"]).hex().upper()
+        return out
 
     async def _nlri(self, fn: Callable[..., Any] | None, what: str, p: dict) -> dict[str, Any]:
         if fn is None:
@@ -410,6 +437,12 @@ class Plugin:
         if context:
             params["context"] = context
         return await self._request(f"{ENGINE}:decode-update", params)
+
+    async def forward_cached(self, msg_id: int, peers: list[str]) -> dict[str, Any]:
+        """Route-server fast path: ze sends the received UPDATE whose event had this `id`
+        unchanged to `peers` (names or addresses). -> {"peers": [sent to], "skipped": {peer:
+        why}}; RemoteError "evicted" when ze's cache of recent UPDATEs no longer has it."""
+        return await self._request(f"{ENGINE}:forward-cached", {"id": msg_id, "peers": list(peers)})
 
     async def dispatch_command(self, command: str) -> dict[str, Any]:
         """Run any command ze knows (its own or another plugin's); -> {"status", "data"}."""
