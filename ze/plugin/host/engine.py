@@ -214,6 +214,9 @@ class PluginHost:
         self.event_filler: EventFiller | None = None
         self.forwarder: Forwarder | None = None
         self.filter_stats = {"calls": 0, "failures": 0, "timeouts": 0, "last-error": ""}
+        # filter-update calls in flight per plugin (the timeout runs from the send, and a plugin
+        # answers its requests one at a time: more in flight would only time out waiting)
+        self._filter_slots: dict[str, asyncio.Semaphore] = {}
         self.nlri_calls = {"decode": 0, "encode": 0, "failed": 0}
         self.route_handler: RouteHandler | None = None
         self.builtin: CommandHandler | None = None  # the daemon's own commands ("show peers" ...)
