@@ -238,9 +238,11 @@ class Daemon:
         result = self.reload()
         if result.get("status") == "ok" and self.config is not None:
             await self.plugins.apply(self._section)
-            for name in list(self.plugin_yang.by_plugin):
-                if name not in self.plugins.host.handles:  # the plugin left the config
+            gone = [n for n in self.plugin_yang.by_plugin if n not in self.plugins.host.handles]
+            if gone:  # plugins that left the config take their YANG with them
+                for name in gone:
                     self.plugin_yang.remove(name)
+                self.schema = self.store.schema = await asyncio.to_thread(self.plugin_yang.schema)
             self._check_deferred(fatal=False)
         return result
 

@@ -118,3 +118,15 @@ def test_config_validate_says_which_blocks_are_left_to_plugins(tmp_path):
                        capture_output=True, text=True)  # fmt: skip
     assert r.returncode == 1
     assert f"{tmp_path / 'ze.conf'}:10:10: base: 5 is out of range" in r.stderr
+
+
+def test_plugin_validate_checks_the_plugins_yang_and_a_config(tmp_path):
+    r = subprocess.run([*ZE, "plugin", "validate", LABELS], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "schema: module example-labels (compiles; roots labels)" in r.stdout, (
+        r.stderr
+    )
+    (tmp_path / "ze.conf").write_text(conf("    base 5;"))
+    r = subprocess.run([*ZE, "plugin", "validate", LABELS, "--config", str(tmp_path / "ze.conf")],
+                       capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 1
+    assert f"config: {tmp_path / 'ze.conf'}:10:10: base: 5 is out of range" in r.stderr
