@@ -130,3 +130,19 @@ def test_plugin_validate_checks_the_plugins_yang_and_a_config(tmp_path):
                        capture_output=True, text=True, timeout=60)  # fmt: skip
     assert r.returncode == 1
     assert f"config: {tmp_path / 'ze.conf'}:10:10: base: 5 is out of range" in r.stderr
+
+
+def test_bgp_decode_with_a_plugin_decoding_its_family():
+    r = subprocess.run([*ZE, "bgp", "decode", LABELLED, "--plugin", LABELS, "--json"],
+                       capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    entry = json.loads(r.stdout)["bgp"]["update"]["nlri"]["ipv4/mpls-label"][0]
+    assert entry == {"next-hop": "192.0.2.1", "action": "add", "nlri": ["10.0.0.0/24 label 300"]}
+    r = subprocess.run(
+        [*ZE, "bgp", "decode", LABELLED, "--plugin", LABELS], capture_output=True, text=True, timeout=60
+    )
+    assert "nlri ipv4/mpls-label add next-hop 192.0.2.1 10.0.0.0/24 label 300" in r.stdout, r.stderr
+    r = subprocess.run(
+        [*ZE, "bgp", "decode", LABELLED, "--plugin", "exit 3"], capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == 1 and "--plugin: required plugin decoder-0 failed to start" in r.stderr
