@@ -77,7 +77,7 @@ class Daemon:
         self.hub = Hub()
         self.bgp = BgpSubsystem(self.hub)
         self.plugins = _make_plugins(self.hub, self.features)
-        self.plugins.host.route_handler = self.bgp.update_route  # plugins' update-route
+        self.plugins.host.route_handler = self._routes  # plugins' update-route
         self.bgp.open_capabilities = self.plugins.host.open_capabilities  # plugins' OPEN capabilities
         self.bgp.validate_open = self.plugins.host.validate_open  # plugins' validate-open
         self.plugins.host.registration_check = self._plugin_registration  # plugins' own YANG
@@ -440,10 +440,23 @@ class Daemon:
         return {"status": self.dump_status()}
 
     async def _update_route(self, params: dict) -> Any:
+        from ze.plugin.protocol.mux import RemoteError
+
         try:
-            return self.bgp.update_route(params["peer-selector"], params["command"])
+            return await self._routes(params["peer-selector"], params["command"])
         except ValueError as e:
             raise ApiError("bad-command", str(e)) from None
+        except RemoteError as e:  # a plugin could not encode its family's NLRI
+            raise ApiError(e.code, e.message) from None
+
+    async def _routes(self, selector: str, command: str) -> dict[str, int]:
+        """update-route, with the NLRI of families plugins encode given to them first (encode-nlri:
+        their text form becomes `raw HEX`, see ze/plugin/sdk/encode.py)."""
+        from ze.plugin.sdk.encode import encode_command
+
+        host = self.plugins.host
+        command = await encode_command(command, host.nlri_families("encode"), host.encode_nlri)
+        return self.bgp.update_route(selector, command)
 
     async def _peer_stop(self, params: dict) -> Any:
         try:

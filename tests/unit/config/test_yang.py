@@ -38,6 +38,7 @@ def test_schema_tree(schema):
     assert peer.children["family"].children["ipv4"].type.enums == [
         "unicast",
         "multicast",
+        "mpls-label",
         "mpls-vpn",
         "flowspec",
     ]
