@@ -99,6 +99,7 @@ def test_forward_cached_answers_and_evicted_errors():
         assert res["data"] == {"id": 7, "peers": ["b", "c"], "skipped": {}}
         with pytest.raises(RemoteError, match="UPDATE id 9 is not in the cache") as e:
             await host.dispatch("toy forward", ["9", "b"])
+        assert e.value.code == "evicted"
         assert asked == [(7, ["b", "c"]), (9, ["b"])]
         await host.stop()
 
