@@ -73,6 +73,7 @@ class Daemon:
         self.features = discover()
         self.schema = schema or load_schema(extra=yang_files(self.features))
         self.plugin_yang = PluginModules(yang_files(self.features))  # external plugins' own YANG
+        self._yang_lock = asyncio.Lock()  # one plugin's YANG merged at a time
         self.store = Datastore(self.config_path, self.schema)
         self.hub = Hub()
         self.bgp = BgpSubsystem(self.hub)
@@ -255,6 +256,10 @@ class Daemon:
         """At a plugin's declare-registration: merge its YANG module into the schema and parse
         the running config again with it; refuse (the plugin does not start) when the module
         does not compile or the plugin's config block does not validate (file:line:col)."""
+        async with self._yang_lock:
+            await self._merge_plugin_yang(plugin, schema, roots)
+
+    async def _merge_plugin_yang(self, plugin: str, schema: Any, roots: list[str]) -> None:
         from ze.plugin.protocol.mux import RemoteError
 
         assert self.config is not None
@@ -265,11 +270,8 @@ class Daemon:
             except ConfigError as e:
                 raise RemoteError("bad-schema", f"its YANG schema: {e}") from None
         unknown = [r for r in roots if r not in new_schema.root.children]
-        if unknown:
-            raise RemoteError(
-                "bad-config",
-                f"wants-config {', '.join(unknown)}: no YANG module defines it (declare a schema)",
-            )
+        if unknown:  # its sections are empty; a block in the config for them stays an error
+            log.warning("plugin wants config no YANG module defines", plugin=plugin, roots=unknown)
         if new_schema is self.schema:
             return
         self.schema = self.store.schema = new_schema  # reloads check the plugin's block from now on
