@@ -516,6 +516,7 @@ def _make_plugins(hub: Hub, features: dict) -> DaemonPlugins:
     host = plugins.host  # decode-update, and NLRI of families plugins decode (decode-nlri)
     host.update_decoder = lambda hexed, ctx: decode.decode_update(hexed, ctx, host.decode_nlri)
     host.event_filler = decode.event_filler(host.decode_nlri)
+    host.own_families = decode.own_families()
     return plugins
 
 

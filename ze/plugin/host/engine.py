@@ -218,6 +218,7 @@ class PluginHost:
         # answers its requests one at a time: more in flight would only time out waiting)
         self._filter_slots: dict[str, asyncio.Semaphore] = {}
         self.nlri_calls = {"decode": 0, "encode": 0, "failed": 0}
+        self.own_families: frozenset[str] = frozenset()  # those ze has codecs for: never asked
         self.route_handler: RouteHandler | None = None
         self.builtin: CommandHandler | None = None  # the daemon's own commands ("show peers" ...)
         self.builtin_names: list[str] = []
@@ -921,12 +922,15 @@ class PluginHost:
         return None
 
     def nlri_families(self, what: str = "decode") -> set[str]:
+        """Families ready plugins decode (or encode) that ze has no codec for."""
         return {
             str(f.get("name"))
             for h in self.handles.values()
             if h.state == "ready"
             for f in h.declared.get("families") or ()
-            if isinstance(f, dict) and f.get("mode", "both") in NLRI_MODES[what]
+            if isinstance(f, dict)
+            and f.get("mode", "both") in NLRI_MODES[what]
+            and f.get("name") not in self.own_families
         }
 
     async def decode_nlri(self, family: str, data: bytes, add_path: bool = False) -> list[str] | None:

@@ -23,6 +23,13 @@ from ze.core.family import AFI, Family
 DecodeNlri = Callable[[str, bytes, bool], Awaitable[list[str] | None]]
 
 
+def own_families() -> frozenset[str]:
+    """The families ze's own codecs decode (plugins are never asked about these)."""
+    from ze.bgp.wire.codecs import core
+
+    return frozenset(f.name for f in core().families)
+
+
 def context_of(obj: Any) -> EncodingContext:
     """An EncodingContext from decode-update's `context`: {"asn4": bool, "add-path": [family],
     "extended-message": bool, "extended-next-hop": [family]} (all optional)."""

@@ -60,6 +60,9 @@ def test_nlri_codecs_by_mode_and_decode_update_through_the_plugin():
         host = await started()
         assert host.nlri_families("decode") == {"ipv4/flowspec"}
         assert host.nlri_families("encode") == {"ipv6/flowspec"}
+        host.own_families = frozenset({"ipv4/flowspec"})  # ze decodes it itself: no plugin asked
+        assert host.nlri_families("decode") == set()
+        host.own_families = frozenset()
         assert await host.decode_nlri("ipv4/flowspec", b"\x01\x02") == ["ipv4/flowspec:1", "ipv4/flowspec:2"]
         assert await host.decode_nlri("ipv6/flowspec", b"\x01") is None  # registered for encode only
         assert await host.encode_nlri("ipv6/flowspec", ["7", "8"]) == [b"\x07", b"\x08"]
