@@ -6,8 +6,10 @@ forward-cached): the per-peer filter pipeline and the cache of recent UPDATEs by
   accept, reject (not published), or modify (the new body is published). Verdicts are asked
   as UPDATEs arrive (pipelined) and applied in arrival order per peer, so a peer's UPDATEs
   reach the hub in the order they were received. Timeouts and failures are the filter's
-  business (ze.plugin.host: the fast-hook default, fail-open or fail-closed). With no filter
-  the hot path is one dict insert and the publish.
+  business (ze.plugin.host: the fast-hook default, fail-open or fail-closed). At
+  `backlog_bound` UPDATEs waiting for verdicts the speaker stops reading its peers (like a
+  full hub queue) until half have been judged. With no filter the hot path is one dict insert
+  and the publish.
 - Cache: the last `cache_size` published UPDATEs by message id (the `id` of their event), so
   a route server plugin can have one sent unchanged to other peers (`forward-cached`)
   without re-encoding; an id that has left the cache is a clear error.
@@ -36,9 +38,17 @@ class Evicted(LookupError):
 
 
 class Relay:
-    def __init__(self, publish: Callable[[PeerUpdate], Any], cache_size: int = 10_000) -> None:
+    def __init__(
+        self, publish: Callable[[PeerUpdate], Any], cache_size: int = 10_000, backlog_bound: int = 10_000
+    ) -> None:
         self.publish_fn = publish
         self.cache_size = cache_size
+        # UPDATEs waiting for verdicts: at the bound on_backlog(True) (the speaker stops reading,
+        # as for a full hub queue), under half of it on_backlog(False)
+        self.backlog_bound = backlog_bound
+        self.on_backlog: Callable[[bool], Any] = lambda paused: None
+        self.waiting = 0
+        self.backlogged = False
         self.recent: OrderedDict[int, PeerUpdate] = OrderedDict()
         self.filter: Filter | None = None
         self.filtering: Callable[[], bool] = lambda: False
@@ -61,6 +71,10 @@ class Relay:
             verdict = asyncio.get_running_loop().create_future()
             verdict.set_result({"verdict": "accept"})
         q.append((pu, verdict))
+        self.waiting += 1
+        if self.waiting >= self.backlog_bound and not self.backlogged:
+            self.backlogged = True
+            self.on_backlog(True)
         pump = self._pumps.get(name)
         if pump is None or pump.done():
             self._pumps[name] = asyncio.get_running_loop().create_task(
@@ -79,6 +93,10 @@ class Relay:
                 log.error("update filter failed; accepting", peer=name, error=repr(e))
                 v = {"verdict": "accept"}
             q.popleft()
+            self.waiting -= 1
+            if self.backlogged and self.waiting <= self.backlog_bound // 2:
+                self.backlogged = False
+                self.on_backlog(False)
             self._apply(pu, v)
         self._queues.pop(name, None)
 
@@ -125,11 +143,16 @@ class Relay:
             for _, fut in q:
                 fut.cancel()
         self._queues.clear()
+        self.waiting = 0
+        if self.backlogged:
+            self.backlogged = False
+            self.on_backlog(False)
 
     def status(self) -> dict[str, Any]:
         return {
             "cached": len(self.recent),
             "cache-size": self.cache_size,
-            "waiting-for-verdicts": sum(len(q) for q in self._queues.values()),
+            "waiting-for-verdicts": self.waiting,
+            "backlogged": self.backlogged,
             **self.counts,
         }

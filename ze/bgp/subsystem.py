@@ -100,6 +100,7 @@ class BgpSubsystem:
         # received UPDATEs on their way to the hub: plugins' filters (relay.filter/filtering,
         # set by the composition root) and the cache of recent ones for forward_cached
         self.relay = Relay(lambda pu: self.hub.publish("bgp/update", pu))
+        self._paused = {"hub": False, "relay": False}
 
     # -- hooks from the reactor -------------------------------------------------------------
 
@@ -196,12 +197,20 @@ class BgpSubsystem:
             self.reactor.validate_open = self._validate_open
         # back-pressure: a hub queue at its bound stops the reads from every peer's socket
         # (timers, keepalives and writes go on) until every queue is back under half its bound
-        self.reactor.pause_reads(self.hub.under_pressure)
-        self._unpressure = self.hub.on_pressure(self.reactor.pause_reads)
+        # (and so does a backlog of UPDATEs waiting for plugins' filter verdicts)
+        self._pause("hub", self.hub.under_pressure)
+        self._unpressure = self.hub.on_pressure(lambda on: self._pause("hub", on))
+        self.relay.on_backlog = lambda on: self._pause("relay", on)
         self._listen(listen_addresses(config.section("bgp")))
         for peer in config.peers.values():
             self.reactor.add_peer(settings_from_peer(peer))
         self.hub.register("bgp", self, owner="bgp")
+
+    def _pause(self, source: str, on: bool) -> None:
+        """Reads stop while the hub or the relay (filter verdicts) is backed up; resume when neither is."""
+        self._paused[source] = on
+        if self.reactor is not None:
+            self.reactor.pause_reads(any(self._paused.values()))
 
     def _listen(self, addresses: list[tuple[str, int]]) -> None:
         assert self.reactor is not None

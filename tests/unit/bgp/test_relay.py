@@ -74,3 +74,28 @@ def test_verdicts_in_arrival_order_per_peer():
         assert out[-1].msg_id == 5 and r.status()["waiting-for-verdicts"] == 0
 
     asyncio.run(main())
+
+
+def test_a_backlog_of_verdicts_pauses_reads_until_half_are_judged():
+    async def main():
+        out, paused = [], []
+        r = Relay(out.append, backlog_bound=4)
+        r.on_backlog = paused.append
+        gate = asyncio.Event()
+
+        async def verdict(peer, body, msg_id):
+            await gate.wait()
+            return {"verdict": "accept"}
+
+        r.filter, r.filtering = verdict, lambda: True
+        for n in range(1, 6):
+            r.received(pu(A, n))
+        assert paused == [True] and r.status()["backlogged"] and r.waiting == 5
+        gate.set()
+        for _ in range(100):
+            if len(out) == 5:
+                break
+            await asyncio.sleep(0.01)
+        assert paused == [True, False] and [p.msg_id for p in out] == [1, 2, 3, 4, 5] and r.waiting == 0
+
+    asyncio.run(main())
