@@ -7,19 +7,22 @@ plugin registers its module, `PluginModules.add` checks it (module name and name
 declared, compiles with pyang next to the core modules, defines only roots the plugin names
 in `wants-config`, collides with no core, feature or other plugin root) and returns the
 merged schema; the daemon then parses the config again with it, so a plugin's block gets the
-same file:line:column problems as core config. The texts are written to one private
-directory per daemon (pyang reads files; `import ze-types` works from there).
+same file:line:column problems as core config. pyang reads files: each text is written under
+the schema cache dir by its hash (stable paths, so the compiled schema is cached too);
+`import ze-types` works from there.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ze.config.schema import CORE_MODULES, Schema, load_schema
+from ze.config.schema import CORE_MODULES, Schema, _cache_dir, load_schema
 from ze.core.errors import ConfigError
 from ze.plugin.protocol.yang import module_of as _module_of
 
@@ -62,12 +65,8 @@ class PluginModules:
                 raise ConfigError(f"module {module} is already declared by plugin {other}")
         if module in CORE_MODULES or any(p.stem == module for p in self.base):
             raise ConfigError(f"module {module} is one of ze's own")
-        if self._dir is None:
-            self._dir = Path(tempfile.mkdtemp(prefix="ze-plugin-yang-"))
-        path = self._dir / f"{module}.yang"
+        path = self._place(module, text)
         previous = self.by_plugin.get(plugin)
-        old_text = previous[1].read_text(encoding="utf-8") if previous and previous[1] == path else None
-        path.write_text(text, encoding="utf-8")
         self.by_plugin[plugin] = (module, path)
         try:
             merged = self.schema()
@@ -81,22 +80,37 @@ class PluginModules:
         except ConfigError:
             if previous is None:
                 del self.by_plugin[plugin]
-                path.unlink(missing_ok=True)
             else:
                 self.by_plugin[plugin] = previous
-                if old_text is not None:
-                    path.write_text(old_text, encoding="utf-8")
             raise
-        if previous is not None and previous[1] != path:
-            previous[1].unlink(missing_ok=True)
         return merged
 
     def remove(self, plugin: str) -> bool:
         """Forget a plugin's module (it left the config); whether it had one."""
-        entry = self.by_plugin.pop(plugin, None)
-        if entry is not None:
-            entry[1].unlink(missing_ok=True)
-        return entry is not None
+        return self.by_plugin.pop(plugin, None) is not None
+
+    def _place(self, module: str, text: str) -> Path:
+        """The module's file, by content: the same text is the same path from run to run, so
+        load_schema's compiled cache serves it (a fresh path would mean pyang every time and a
+        new cache entry per run). Under the cache dir; a private temporary one if unwritable."""
+        digest = hashlib.sha256(text.encode()).hexdigest()[:20]
+        cache = _cache_dir()
+        for base in ([cache / "plugin-yang"] if cache else []) + [None]:
+            if base is None:
+                if self._dir is None:
+                    self._dir = Path(tempfile.mkdtemp(prefix="ze-plugin-yang-"))
+                base = self._dir
+            path = base / digest / f"{module}.yang"
+            try:
+                if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                    tmp.write_text(text, encoding="utf-8")
+                    tmp.replace(path)
+                return path
+            except OSError:
+                continue
+        raise ConfigError("cannot write the plugin's YANG module anywhere")
 
     def roots(self, plugin: str, schema: Schema) -> list[str]:
         entry = self.by_plugin.get(plugin)
