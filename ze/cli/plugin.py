@@ -71,6 +71,13 @@ def print_plugins(data: dict) -> None:
         ),
         rows,
     )
+    f = st.get("filter-update") or {}
+    if f.get("calls"):
+        print(f"filter-update: {f['calls']} calls, {f['failures']} failures ({f['timeouts']} timeouts)"
+              + (f", last: {f['last-error']}" if f.get("last-error") else ""))  # fmt: skip
+    n = st.get("nlri-codec-calls") or {}
+    if n.get("decode") or n.get("encode"):
+        print(f"nlri codecs: {n['decode']} decode-nlri, {n['encode']} encode-nlri, {n['failed']} failed")
 
 
 def cmd_list(args: argparse.Namespace) -> int:

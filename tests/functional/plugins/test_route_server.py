@@ -72,6 +72,7 @@ def test_filter_update_and_forward_cached_between_live_peers(tmp_path):
         assert rs["last"]["peers"] == ["b"] and rs["last"]["from"] == "a"
         st = d.json("show", "plugins")["plugins"]
         assert st["filter-update"]["calls"] == 3 and st["filter-update"]["failures"] == 0
+        assert "filter-update: 3 calls, 0 failures (0 timeouts)" in d.ze("show", "plugins").stdout
         # an id no longer (or never) cached: a clear error
         r = d.ze("plugin", "command", "rs", "forward", "999999", "b")
         assert r.returncode == 1 and "UPDATE id 999999 is not in the cache" in r.stderr, (r.stdout, r.stderr)
