@@ -1,7 +1,8 @@
 """Plugin benchmark: UPDATE events per second delivered through the hub to an in-process plugin
 (direct bridge: Python objects), to an in-process plugin that reads the event JSON, and to an
 external Python plugin over TLS (deliver-batch JSON, parsed by the SDK); then fast-hook calls
-per second with p50/p99 latency. Prints figures, asserts nothing.
+per second with p50/p99 latency, and filter-update (the same verdicts as JSON over the plugin's
+TLS connection). Prints figures, asserts nothing.
 
     python bench/plugins.py [--events 100000] [--hook-calls 20000]
 """
@@ -134,6 +135,41 @@ async def bench_hook(calls: int, raw: list[bytes], concurrency: int) -> tuple[fl
     return calls / dt, statistics.median(lat) * 1e6, lat[int(len(lat) * 0.99)] * 1e6, failures
 
 
+async def bench_filter_json(
+    calls: int, raw: list[bytes], concurrency: int
+) -> tuple[float, float, float, int]:
+    """filter-update over the plugin's TLS connection (JSON lines), the same path the speaker uses."""
+    host = PluginHost(Hub(), renderer=event_json, stage_timeout=20, hook_timeout=1.0)
+    run = f"{sys.executable} {Path(__file__).resolve()} --as-filter"
+    await host.start([PluginSpec("bench-filter", "external", True, run=run)])
+    lat: list[float] = []
+    peer = {"address": PEER.address, "name": PEER.name, "remote-as": PEER.remote_as}
+    for i in range(200):
+        await host.filter_update(peer, raw[i % len(raw)], i)
+
+    async def worker(k: int) -> None:
+        for i in range(k, calls, concurrency):
+            t = time.perf_counter()
+            await host.filter_update(peer, raw[i % len(raw)], i)
+            lat.append(time.perf_counter() - t)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(k) for k in range(concurrency)))
+    dt = time.perf_counter() - t0
+    failures = host.filter_stats["failures"]
+    await host.stop()
+    lat.sort()
+    return calls / dt, statistics.median(lat) * 1e6, lat[int(len(lat) * 0.99)] * 1e6, failures
+
+
+def as_filter() -> None:
+    plugin = Plugin.from_env("bench-filter")
+    plugin.on_filter_update(
+        lambda req: {"verdict": "accept"} if len(req["update"]) < 4096 else {"verdict": "reject"}
+    )
+    asyncio.run(plugin.run(Registration()))
+
+
 def as_plugin() -> None:
     plugin = Plugin.from_env("bench-ext")
     seen = {"events": 0, "prefixes": 0}
@@ -165,7 +201,10 @@ def main() -> None:
     ap.add_argument("--hook-calls", type=int, default=20_000)
     ap.add_argument("--as-plugin", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--as-hook", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--as-filter", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.as_filter:
+        return as_filter()
     if a.as_plugin:
         return as_plugin()
     if a.as_hook:
@@ -191,6 +230,11 @@ def main() -> None:
             rate, p50, p99, fails = runner.run(bench_hook(a.hook_calls, raw, conc))
             print(
                 f"  fast hook, {conc} in flight: {rate:10,.0f} calls/s  p50 {p50:7.1f} us  p99 {p99:7.1f} us  failures {fails}"
+            )
+        for conc in (1, 4):
+            rate, p50, p99, fails = runner.run(bench_filter_json(a.hook_calls, raw, conc))
+            print(
+                f"  filter-update (JSON over TLS), {conc} in flight: {rate:10,.0f} calls/s  p50 {p50:7.1f} us  p99 {p99:7.1f} us  failures {fails}"
             )
     print(f"  ratio direct bridge / external JSON: {r1 / r3:.1f}x")
 

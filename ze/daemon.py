@@ -25,7 +25,9 @@ from ze.bgp.subsystem import BgpSubsystem
 from ze.config.datastore import Datastore
 from ze.config.diff import ConfigDiff, diff
 from ze.config.errors import ConfigProblems
-from ze.config.resolve import Config, Peer, load_config
+from ze.config.parser import unknown_roots
+from ze.config.plugin_yang import PluginModules
+from ze.config.resolve import Config, Peer, load_config, parse_config
 from ze.config.schema import Schema, load_schema
 from ze.core import log as zlog
 from ze.core import sdnotify
@@ -71,13 +73,19 @@ class Daemon:
         self.socket_override = socket_path
         self.features = discover()
         self.schema = schema or load_schema(extra=yang_files(self.features))
+        self.plugin_yang = PluginModules(yang_files(self.features))  # external plugins' own YANG
+        self._yang_lock = asyncio.Lock()  # one plugin's YANG merged at a time
         self.store = Datastore(self.config_path, self.schema)
         self.hub = Hub()
         self.bgp = BgpSubsystem(self.hub)
         self.plugins = _make_plugins(self.hub, self.features)
-        self.plugins.host.route_handler = self.bgp.update_route  # plugins' update-route
+        self.plugins.host.route_handler = self._routes  # plugins' update-route
         self.bgp.open_capabilities = self.plugins.host.open_capabilities  # plugins' OPEN capabilities
         self.bgp.validate_open = self.plugins.host.validate_open  # plugins' validate-open
+        self.plugins.host.registration_check = self._plugin_registration  # plugins' own YANG
+        self.plugins.host.forwarder = self.bgp.forward_cached  # plugins' forward-cached
+        self.bgp.relay.filter = self.plugins.host.filter_update  # plugins' filter verdicts per UPDATE
+        self.bgp.relay.filtering = lambda: self.plugins.host.has_filters
         self.config: Config | None = None
         self.peers: dict[str, PeerState] = {}
         self.server: ControlServer | None = None
@@ -158,9 +166,12 @@ class Daemon:
         ):
             loop.add_signal_handler(sig, fn)
         try:  # plugins first: they are ready (subscribed) before the first session comes up
-            await self.plugins.start(self.config.section, self._handlers())
+            await self.plugins.start(self._section, self._handlers())
+            self._check_deferred(fatal=True)
         except PluginStartupError:
+            await self.plugins.stop()
             await self.server.close()
+            self.plugin_yang.close()
             raise
         await self.bgp.start(self.config)
         self.hub.publish("config/applied", {"peers": sorted(self.peers), "initial": True})
@@ -186,6 +197,7 @@ class Daemon:
             await self.bgp.stop("ze shutting down")
             await self.plugins.stop()
             await self.server.close()
+            self.plugin_yang.close()
             for fut in self._waiters:
                 if not fut.done():
                     fut.set_result({"status": "stopped"})
@@ -227,8 +239,61 @@ class Daemon:
             return self._reload_failed("a plugin rejected the new config", problems)
         result = self.reload()
         if result.get("status") == "ok" and self.config is not None:
-            await self.plugins.apply(self.config.section)
+            await self.plugins.apply(self._section)
+            gone = [n for n in self.plugin_yang.by_plugin if n not in self.plugins.host.handles]
+            if gone:  # plugins that left the config take their YANG with them
+                for name in gone:
+                    self.plugin_yang.remove(name)
+                self.schema = self.store.schema = await asyncio.to_thread(self.plugin_yang.schema)
+            self._check_deferred(fatal=False)
         return result
+
+    # --- plugins' own YANG (docs/plugins.md "Config for your plugin") --------------------------
+    def _section(self, root: str) -> dict[str, Any]:
+        assert self.config is not None
+        return self.config.section(root)  # the current config, re-parsed when a plugin's YANG came
+
+    async def _plugin_registration(self, plugin: str, schema: Any, roots: list[str]) -> None:
+        """At a plugin's declare-registration: merge its YANG module into the schema and parse
+        the running config again with it; refuse (the plugin does not start) when the module
+        does not compile or the plugin's config block does not validate (file:line:col)."""
+        async with self._yang_lock:
+            await self._merge_plugin_yang(plugin, schema, roots)
+
+    async def _merge_plugin_yang(self, plugin: str, schema: Any, roots: list[str]) -> None:
+        from ze.plugin.protocol.mux import RemoteError
+
+        assert self.config is not None
+        new_schema = self.schema
+        if schema is not None:
+            try:
+                new_schema = await asyncio.to_thread(self.plugin_yang.add, plugin, schema, roots)
+            except ConfigError as e:
+                raise RemoteError("bad-schema", f"its YANG schema: {e}") from None
+        unknown = [r for r in roots if r not in new_schema.root.children]
+        if unknown:  # its sections are empty; a block in the config for them stays an error
+            log.warning("plugin wants config no YANG module defines", plugin=plugin, roots=unknown)
+        if new_schema is self.schema:
+            return
+        self.schema = self.store.schema = new_schema  # reloads check the plugin's block from now on
+        try:
+            cfg = parse_config(self.config.text, new_schema, self.config.source)
+        except ConfigProblems as e:
+            raise RemoteError("bad-config", "config: " + "; ".join(str(p) for p in e.problems)) from None
+        self.config = self.store.running = cfg
+        log.info("plugin schema merged", plugin=plugin, roots=self.plugin_yang.roots(plugin, new_schema))
+
+    def _check_deferred(self, fatal: bool) -> None:
+        """Top-level blocks no plugin's YANG defined are config errors (logged when a plugin that
+        might define them is not running)."""
+        if self.config is None or not self.config.deferred:
+            return
+        why = " (no plugin declared a YANG module defining it)"
+        problems = [str(p) for p in unknown_roots(self.config.deferred, self.schema, why)]
+        down = [h.name for h in self.plugins.host.handles.values() if h.state != "ready"]
+        if fatal and not down:
+            raise PluginStartupError("\n".join(problems))
+        log.error("config blocks no plugin defines", problems=problems, plugins_not_ready=down)
 
     def reload(self) -> dict[str, Any]:
         """Parse, validate, diff and apply the config file; keep the running one on error."""
@@ -378,10 +443,23 @@ class Daemon:
         return {"status": self.dump_status()}
 
     async def _update_route(self, params: dict) -> Any:
+        from ze.plugin.protocol.mux import RemoteError
+
         try:
-            return self.bgp.update_route(params["peer-selector"], params["command"])
+            return await self._routes(params["peer-selector"], params["command"])
         except ValueError as e:
             raise ApiError("bad-command", str(e)) from None
+        except RemoteError as e:  # a plugin could not encode its family's NLRI
+            raise ApiError(e.code, e.message) from None
+
+    async def _routes(self, selector: str, command: str) -> dict[str, int]:
+        """update-route, with the NLRI of families plugins encode given to them first (encode-nlri:
+        their text form becomes `raw HEX`, see ze/plugin/sdk/encode.py)."""
+        from ze.plugin.sdk.encode import encode_command
+
+        host = self.plugins.host
+        command = await encode_command(command, host.nlri_families("encode"), host.encode_nlri)
+        return self.bgp.update_route(selector, command)
 
     async def _peer_stop(self, params: dict) -> Any:
         try:
@@ -430,12 +508,17 @@ class Daemon:
 
 def _make_plugins(hub: Hub, features: dict) -> DaemonPlugins:
     """The plugin host with the SDK's in-process Plugin and event renderer."""
-    from ze.plugin.sdk import Plugin
+    from ze.plugin.sdk import Plugin, decode
     from ze.plugin.sdk.render import event_json
 
-    return DaemonPlugins(
+    plugins = DaemonPlugins(
         hub, features, make_plugin=Plugin.in_process, renderer=event_json, error_type=ApiError
     )
+    host = plugins.host  # decode-update, and NLRI of families plugins decode (decode-nlri)
+    host.update_decoder = lambda hexed, ctx: decode.decode_update(hexed, ctx, host.decode_nlri)
+    host.event_filler = decode.event_filler(host.decode_nlri)
+    host.own_families = decode.own_families()
+    return plugins
 
 
 GC_THRESHOLDS = (50_000, 20, 100)

@@ -51,7 +51,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("L3", ("ze.plugin.sdk",), ("ze.plugin.protocol", "ze.core", "ze.bgp.wire", "ze.bgp.events")),
     Rule("L3", ("ze.plugin.host", "ze.api"), ("ze.hub", "ze.plugin.protocol", "ze.core")),
-    Rule("L4", ("ze.bgp.subsystem",), ("ze.bgp", "ze.hub", "ze.plugin.protocol", "ze.core")),
+    Rule("L4", ("ze.bgp.subsystem", "ze.bgp.relay"), ("ze.bgp", "ze.hub", "ze.plugin.protocol", "ze.core")),
     Rule("L5", ("ze.daemon", "ze.cli", "ze.exabgp", "ze.lab"), ("ze",)),
     # Package markers with no code of their own.
     Rule("pkg", ("ze.bgp", "ze.plugin", "ze.fib", "ze.plugins"), ()),

@@ -23,7 +23,9 @@ from typing import Any
 
 from ze.bgp.events import PeerInfo, PeerRefresh, PeerSend, PeerStateChanged, PeerUpdate
 from ze.bgp.reactor import MaxPrefix, PeerSettings, Reactor, Session
+from ze.bgp.relay import Relay
 from ze.bgp.wire.context import EncodingContext
+from ze.bgp.wire.header import MessageType, frame
 from ze.bgp.wire.update import WireUpdate
 from ze.core import log as zlog
 from ze.core.family import Family
@@ -95,6 +97,10 @@ class BgpSubsystem:
             None
         )
         self._unpressure: Callable[[], None] | None = None
+        # received UPDATEs on their way to the hub: plugins' filters (relay.filter/filtering,
+        # set by the composition root) and the cache of recent ones for forward_cached
+        self.relay = Relay(lambda pu: self.hub.publish("bgp/update", pu))
+        self._paused = {"hub": False, "relay": False}
 
     # -- hooks from the reactor -------------------------------------------------------------
 
@@ -114,7 +120,7 @@ class BgpSubsystem:
     def _on_update(self, session: Session, body: Any, ctx: EncodingContext, msg_id: int) -> None:
         info = session.info
         upd = WireUpdate(body, ctx, session.codecs, peer=info, msg_id=msg_id)
-        self.hub.publish("bgp/update", PeerUpdate(info, upd, msg_id, time.monotonic()))
+        self.relay.received(PeerUpdate(info, upd, msg_id, time.monotonic()))
 
     def _on_state(self, session: Session, state: str, reason: str) -> None:
         if state == "down":
@@ -191,12 +197,20 @@ class BgpSubsystem:
             self.reactor.validate_open = self._validate_open
         # back-pressure: a hub queue at its bound stops the reads from every peer's socket
         # (timers, keepalives and writes go on) until every queue is back under half its bound
-        self.reactor.pause_reads(self.hub.under_pressure)
-        self._unpressure = self.hub.on_pressure(self.reactor.pause_reads)
+        # (and so does a backlog of UPDATEs waiting for plugins' filter verdicts)
+        self._pause("hub", self.hub.under_pressure)
+        self._unpressure = self.hub.on_pressure(lambda on: self._pause("hub", on))
+        self.relay.on_backlog = lambda on: self._pause("relay", on)
         self._listen(listen_addresses(config.section("bgp")))
         for peer in config.peers.values():
             self.reactor.add_peer(settings_from_peer(peer))
         self.hub.register("bgp", self, owner="bgp")
+
+    def _pause(self, source: str, on: bool) -> None:
+        """Reads stop while the hub or the relay (filter verdicts) is backed up; resume when neither is."""
+        self._paused[source] = on
+        if self.reactor is not None:
+            self.reactor.pause_reads(any(self._paused.values()))
 
     def _listen(self, addresses: list[tuple[str, int]]) -> None:
         assert self.reactor is not None
@@ -224,6 +238,7 @@ class BgpSubsystem:
             r.add_peer(settings_from_peer(config.peers[name]))
 
     async def stop(self, communication: str = "") -> None:
+        self.relay.cancel()
         for name in list(self._outq):
             self._drop_queue(name)
         for w in self._writers.values():
@@ -246,6 +261,34 @@ class BgpSubsystem:
         if self.reactor is None:
             return []
         return [{"address": lst.address, "port": lst.port} for lst in self.reactor.listeners if lst.sock]
+
+    def forward_cached(self, msg_id: int, peers: list[str]) -> dict[str, Any]:
+        """Send the received UPDATE `msg_id` (still in the relay's cache: relay.Evicted if not)
+        unchanged to `peers` (names or addresses): to each Established one whose send context
+        is the context it was received in (otherwise its bytes would not mean the same there)."""
+        pu = self.relay.cached(msg_id)
+        message = frame(MessageType.UPDATE, pu.update.view)
+        sessions = self.reactor.sessions if self.reactor is not None else {}
+        by_address = {s.settings.remote_ip: n for n, s in sessions.items()}
+        sent: list[str] = []
+        skipped: dict[str, str] = {}
+        for want in peers:
+            name = want if want in sessions else by_address.get(want)
+            s = sessions.get(name) if name is not None else None
+            if s is None:
+                skipped[want] = "no such peer"
+            elif not s.established or s.info is None:
+                skipped[want] = "not established"
+            elif name == pu.peer.name:
+                skipped[want] = "the UPDATE came from this peer"
+            elif s.info.send_ctx != pu.update.ctx:
+                skipped[want] = (
+                    "its session encodes UPDATEs differently (ADD-PATH, ASN4 ...): re-encode instead"
+                )
+            else:
+                self._on_send("bgp/send", PeerSend(name, [message]))
+                sent.append(name)
+        return {"id": msg_id, "from": pu.peer.name, "peers": sent, "skipped": skipped}
 
     def update_route(self, selector: str, command: str) -> dict[str, int]:
         assert self.reactor is not None

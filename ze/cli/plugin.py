@@ -38,6 +38,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s = ssub.add_parser("validate", help="run a plugin executable through the five stages and report")
     s.add_argument("path", help="the plugin's command line (run with /bin/sh -c)")
     s.add_argument("--timeout", type=float, default=10.0)
+    s.add_argument(
+        "--config", metavar="FILE", help="also check this config's blocks against the plugin's own YANG"
+    )
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_validate)
     s = ssub.add_parser("features", help="the features discovery finds here")
@@ -68,6 +71,13 @@ def print_plugins(data: dict) -> None:
         ),
         rows,
     )
+    f = st.get("filter-update") or {}
+    if f.get("calls"):
+        print(f"filter-update: {f['calls']} calls, {f['failures']} failures ({f['timeouts']} timeouts)"
+              + (f", last: {f['last-error']}" if f.get("last-error") else ""))  # fmt: skip
+    n = st.get("nlri-codec-calls") or {}
+    if n.get("decode") or n.get("encode"):
+        print(f"nlri codecs: {n['decode']} decode-nlri, {n['encode']} encode-nlri, {n['failed']} failed")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -152,17 +162,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def validate(run: str, timeout: float) -> dict[str, Any]:
+async def validate(run: str, timeout: float, config: str | None = None) -> dict[str, Any]:
+    from ze.config.errors import ConfigProblems
+    from ze.config.plugin_yang import PluginModules
+    from ze.config.resolve import load_config
+    from ze.core.errors import ConfigError
     from ze.hub.bus import Hub
+    from ze.hub.discovery import discover, yang_files
     from ze.plugin.host.engine import PluginHost, PluginSpec
+    from ze.plugin.protocol.mux import RemoteError
     from ze.plugin.sdk.render import event_json
 
     host = PluginHost(Hub(), renderer=event_json, stage_timeout=timeout, backoff=(3600, 3600))
+    modules = PluginModules(yang_files(discover()))
+    roots: list[str] = []
+
+    async def check(name: str, schema: Any, wants: list[str]) -> None:
+        """As `ze run` does: the plugin's YANG compiles and merges (and the config validates)."""
+        if schema is None:
+            return
+        try:
+            merged = await asyncio.to_thread(modules.add, name, schema, wants)
+            roots.extend(modules.roots(name, merged))
+            if config:
+                await asyncio.to_thread(load_config, config, merged)
+        except ConfigProblems as e:
+            raise RemoteError("bad-config", "config: " + "; ".join(str(p) for p in e.problems)) from None
+        except (ConfigError, OSError) as e:
+            raise RemoteError("bad-schema", f"its YANG schema: {e}") from None
+
+    host.registration_check = check
     try:
         await host.start([PluginSpec("validate", "external", True, run=run)])
         h = host.handles["validate"]
         return {
             "valid": True,
+            "schema-roots": roots,
             "registration": h.declared,
             "capabilities": h.capabilities,
             "subscribe": h.subscribe,
@@ -172,10 +207,11 @@ async def validate(run: str, timeout: float) -> dict[str, Any]:
         return {"valid": False, "error": str(e)}
     finally:
         await host.stop()
+        modules.close()
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    res = asyncio.run(validate(args.path, args.timeout))
+    res = asyncio.run(validate(args.path, args.timeout, args.config))
     if not res["valid"]:
         return output.error(res["error"], args.json)
 
@@ -189,6 +225,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for c in reg.get("commands", []):
             print(f"command: {c['name']}  {c.get('description', '')}")
         print("wants config:", ", ".join(reg.get("wants-config", [])) or "-")
+        if reg.get("schema"):
+            print(
+                f"schema: module {reg['schema'].get('module')} (compiles; roots {', '.join(d['schema-roots'])})"
+            )
         print("validate-open:", reg.get("wants-validate-open", False))
         print("capabilities:", ", ".join(str(c["code"]) for c in d["capabilities"]) or "-")
         sub = d["subscribe"]

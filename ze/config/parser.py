@@ -41,6 +41,9 @@ class Tree:
     data: dict[str, Any]
     locs: dict[Path, Loc] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # top-level names the schema does not know, left for plugins that bring their own YANG
+    # (see resolve.parse_config): name -> where it is first written
+    deferred: dict[str, Loc] = field(default_factory=dict)
 
     def loc(self, path: Path) -> Loc | None:
         """Where `path` (or its nearest parent) was set."""
@@ -57,6 +60,7 @@ class _Parser:
         self.pos = 0
         self.problems = problems
         self.locs: dict[Path, Loc] = {}
+        self.deferred: dict[str, Loc] = {}
 
     # --- token helpers ---
     def peek(self) -> tk.Token:
@@ -136,6 +140,10 @@ class _Parser:
         name = name_tok.text
         child = node.child(name)
         where = " ".join(path) or "the top level"
+        if child is None and not path:
+            self.deferred.setdefault(name, name_tok.loc)  # resolve decides: a problem, or a plugin's
+            self.skip_statement()
+            return
         if child is None or (node.kind == "list" and name == node.key):
             choices = [c for c in node.children if c != node.key]
             if child is not None:
@@ -268,14 +276,27 @@ class _Parser:
         self.expect_semi(f"the value of {node.name}")
 
 
-def parse(text: str, schema: Schema, file: str = "<config>") -> Tree:
-    """Parse and type-check; problems are collected in Tree.problems (not raised)."""
+def parse(text: str, schema: Schema, file: str = "<config>", defer_roots: bool = False) -> Tree:
+    """Parse and type-check; problems are collected in Tree.problems (not raised). With
+    `defer_roots`, top-level names the schema does not know are not problems but listed in
+    Tree.deferred (a plugin may bring their YANG later)."""
     tokens, problems = tk.tokenize(text, file)
     p = _Parser(tokens, problems)
     data: dict = {}
     p.block(schema.root, data, (), closing=False)
+    if not defer_roots:
+        problems.extend(unknown_roots(p.deferred, schema))
+        p.deferred = {}
     problems.sort(key=lambda pr: (pr.loc.line, pr.loc.column) if pr.loc else (0, 0))
-    return Tree(data=data, locs=p.locs, problems=problems)
+    return Tree(data=data, locs=p.locs, problems=problems, deferred=p.deferred)
+
+
+def unknown_roots(deferred: dict[str, Loc], schema: Schema, why: str = "") -> list[Problem]:
+    """The problems for top-level names nothing defines (with a did-you-mean)."""
+    return [
+        Problem(loc, f"unknown key '{name}' in the top level{did_you_mean(name, schema.root.children)}{why}")
+        for name, loc in deferred.items()
+    ]
 
 
 def parse_or_raise(text: str, schema: Schema, file: str = "<config>") -> Tree:

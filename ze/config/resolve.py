@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ze.config.errors import ConfigProblems, Problem
-from ze.config.parser import INVALID, Tree, parse, render
+from ze.config.parser import INVALID, Tree, parse, render, unknown_roots
 from ze.config.schema import Node, Schema, load_schema
 
 DEFAULT_SOCKET = "/run/ze/ze.sock"
@@ -102,6 +102,9 @@ class Config:
     source: str = "<config>"
     text: str = ""
     locs: dict = field(default_factory=dict)
+    # top-level blocks left for external plugins' YANG (only when the config has `process`
+    # entries): name -> Loc. The daemon re-parses with a plugin's module when it registers.
+    deferred: dict = field(default_factory=dict)
 
     def section(self, root: str) -> dict[str, Any]:
         """A top-level section (e.g. 'plugin', or a feature's root) as parsed; {} when absent."""
@@ -186,6 +189,10 @@ def _add_path(add_path: dict) -> tuple[tuple[str, str], ...]:
 def resolve(tree: Tree, schema: Schema, source: str = "<config>", text: str = "") -> Config:
     """Resolve a parsed tree into a Config; raises ConfigProblems naming every problem."""
     problems: list[Problem] = list(tree.problems)
+    deferred = dict(tree.deferred)
+    if deferred and not tree.data.get("process"):
+        problems.extend(unknown_roots(deferred, schema))  # no external plugin could define them
+        deferred = {}
     bgp_node = schema.root.child("bgp")
     bgp = tree.data.get("bgp", {})
     peers: dict[str, Peer] = {}
@@ -300,13 +307,14 @@ def resolve(tree: Tree, schema: Schema, source: str = "<config>", text: str = ""
         source=source,
         text=text,
         locs=tree.locs,
+        deferred=deferred,
     )
 
 
 def parse_config(text: str, schema: Schema | None = None, source: str = "<config>") -> Config:
     """Parse, type-check and resolve config text; raises ConfigProblems."""
     schema = schema or load_schema()
-    return resolve(parse(text, schema, source), schema, source, text)
+    return resolve(parse(text, schema, source, defer_roots=True), schema, source, text)
 
 
 def load_config(path: str | Path, schema: Schema | None = None) -> Config:

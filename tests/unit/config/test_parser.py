@@ -70,7 +70,7 @@ ERRORS = [
     (
         "bgp { family { ipv4 unicats; } }",
         [
-            "c.conf:1:21: ipv4: 'unicats' is not one of unicast, multicast, mpls-vpn, flowspec (did you mean 'unicast'?)"
+            "c.conf:1:21: ipv4: 'unicats' is not one of unicast, multicast, mpls-label, mpls-vpn, flowspec (did you mean 'unicast'?)"
         ],
     ),
     ("bgp { family { ipv4 unicast; ipv4 unicast; } }", ["c.conf:1:35: ipv4 unicast given twice"]),

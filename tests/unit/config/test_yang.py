@@ -38,6 +38,7 @@ def test_schema_tree(schema):
     assert peer.children["family"].children["ipv4"].type.enums == [
         "unicast",
         "multicast",
+        "mpls-label",
         "mpls-vpn",
         "flowspec",
     ]
@@ -129,3 +130,28 @@ def test_rpc_input_check(schema):
         with pytest.raises(ValueError) as e:
             rpc.check(params)
         assert str(e.value) == message
+
+
+PROTOCOL_MODULES = ("ze-plugin-engine", "ze-plugin-callback")
+
+
+@pytest.mark.parametrize("name", PROTOCOL_MODULES)
+def test_plugin_protocol_modules_pass_pyang_strict(name):
+    path = yang_dir() / f"{name}.yang"
+    r = subprocess.run(
+        [str(PYANG), "--strict", "-p", str(yang_dir()), str(path)], capture_output=True, text=True
+    )
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+
+
+def test_plugin_protocol_rpcs_compile():
+    schema = load_schema(extra=[yang_dir() / f"{n}.yang" for n in PROTOCOL_MODULES])
+    assert {"ze-plugin-engine:decode-update", "ze-plugin-engine:forward-cached",
+            "ze-plugin-callback:decode-nlri", "ze-plugin-callback:encode-nlri",
+            "ze-plugin-callback:filter-update"} <= set(schema.rpcs)  # fmt: skip
+    assert schema.rpcs["ze-plugin-callback:decode-nlri"].check(
+        {"family": "ipv4/mpls-label", "hex": "00"}
+    ) == {
+        "family": "ipv4/mpls-label",
+        "hex": "00",
+    }

@@ -15,7 +15,9 @@
   follow it: NEXT_HOP for IPv4 unicast, the MP_REACH_NLRI next hop for other families (an IPv6
   next hop for IPv4 NLRI needs extended next hop in the context, RFC 8950).
 - `nlri FAMILY add|del PREFIX [path-id N] ...` announces or withdraws; `nlri FAMILY eor` sends
-  the End-of-RIB marker. Path ids need ADD-PATH for the family in the context.
+  the End-of-RIB marker. A family without an NLRI codec here takes packed NLRI as
+  `raw HEX ...` (a plugin that encodes the family turns its text into these: encode-nlri).
+  Path ids need ADD-PATH for the family in the context.
 - Attributes apply to every announcement of the command, wherever they are written.
 - `update hex attr set HEX`: HEX is a packed path-attribute block (headers and values).
 
@@ -30,7 +32,7 @@ from typing import Any
 
 from ze.bgp.wire.attr import walk as attr_walk
 from ze.bgp.wire.attr.base import EXTENDED_LENGTH, Attribute
-from ze.bgp.wire.attr.mpreach import parse_item
+from ze.bgp.wire.attr.mpreach import RawNlri, parse_item
 from ze.bgp.wire.context import DEFAULT, EncodingContext
 from ze.bgp.wire.update import MP_REACH, MP_UNREACH, NEXT_HOP, NlriSection, RawAttribute, build_updates
 from ze.core.errors import WireError
@@ -178,16 +180,25 @@ class _Parser:
             family = Family.parse(fam_word)
         except ValueError as e:
             raise TextError(f"word {fat + 1} {fam_word!r}: {e}", fat + 1) from None
-        if self.codecs.families.get(family) is None:
-            raise self.error(f"a family with an NLRI codec, not {family.name}", fat)
         action = self.take("add, del or eor")
         if action not in ACTIONS:
             raise self.error("add, del or eor", self.pos - 1)
         if action == "eor":
             self.sections.append(NlriSection(family, "eor"))
             return
-        items = []
+        items: list = []
         addpath = self.ctx.has_addpath(family)
+        if self.codecs.families.get(family) is None:
+            # no codec here: packed NLRI as `raw HEX` (what a plugin's encode-nlri gives)
+            while self.peek() == "raw":
+                self.pos += 1
+                hat = self.pos
+                try:
+                    items.append(RawNlri(bytes.fromhex(self.take("the hex of packed NLRI"))))
+                except ValueError:
+                    raise self.error("the hex of packed NLRI", hat) from None
+            if not items:
+                raise self.error(f"'raw HEX' ({family.name} has no NLRI codec here)", self.pos)
         while self.peek() is not None and not self.is_keyword(self.peek() or ""):
             iat = self.pos
             text = self.take("a prefix")

@@ -51,6 +51,17 @@ RouteHandler = Callable[[str, str], Any]  # -> dict, or an awaitable of one
 CommandHandler = Callable[[str, list[str]], Awaitable[Any]]
 SectionsFor = Callable[[list[str]], list[dict[str, Any]]]
 MakePlugin = Callable[[str, MemoryEnd], Any]
+# (plugin, its declared "schema" or None, the config roots it wants) -> None; raises
+# RemoteError to refuse the registration (a YANG module that does not compile, a config
+# block that does not validate against it: the message says where and why)
+RegistrationCheck = Callable[[str, Any, list[str]], Awaitable[None]]
+# decode-update: (hex, context) -> {"update": ...}; ValueError when it is not a valid UPDATE
+UpdateDecoder = Callable[[str, Any], Awaitable[dict[str, Any]]]
+# (topic, payload, rendered event) -> the event with NLRI that plugins decode filled in
+EventFiller = Callable[[str, Any, Any], Awaitable[Any]]
+# forward-cached: (message id, peers) -> {"peers": [...], "skipped": {...}}; LookupError when evicted
+Forwarder = Callable[[int, list[str]], dict[str, Any]]
+NLRI_MODES = {"decode": ("decode", "both"), "encode": ("encode", "both")}
 
 
 class PluginStartupError(ZeError):
@@ -99,6 +110,12 @@ class PluginHandle:
     kill: Callable[[str], None] | None = None
     delivered_batches: int = 0
     output: deque = field(default_factory=lambda: deque(maxlen=20))  # its last stdout/stderr lines
+    refusal: str = ""  # why ze refused its registration (this run)
+
+    @property
+    def roots(self) -> list[str]:
+        """The config roots it gets in configure / config-verify / config-apply."""
+        return list(dict.fromkeys([*self.spec.config_roots, *self.declared.get("wants-config", [])]))
 
     @property
     def name(self) -> str:
@@ -192,6 +209,16 @@ class PluginHost:
         self.handles: dict[str, PluginHandle] = {}
         self.commands: dict[str, str] = {}  # command words -> plugin name
         self.sections_for: SectionsFor = lambda roots: []
+        self.registration_check: RegistrationCheck | None = None
+        self.update_decoder: UpdateDecoder | None = None
+        self.event_filler: EventFiller | None = None
+        self.forwarder: Forwarder | None = None
+        self.filter_stats = {"calls": 0, "failures": 0, "timeouts": 0, "last-error": ""}
+        # filter-update calls in flight per plugin (the timeout runs from the send, and a plugin
+        # answers its requests one at a time: more in flight would only time out waiting)
+        self._filter_slots: dict[str, asyncio.Semaphore] = {}
+        self.nlri_calls = {"decode": 0, "encode": 0, "failed": 0}
+        self.own_families: frozenset[str] = frozenset()  # those ze has codecs for: never asked
         self.route_handler: RouteHandler | None = None
         self.builtin: CommandHandler | None = None  # the daemon's own commands ("show peers" ...)
         self.builtin_names: list[str] = []
@@ -356,6 +383,7 @@ class PluginHost:
                 h.ready.clear()
                 h.direct = None
                 h.stage = 0
+                h.refusal = ""
                 h.stage_evt = {n: asyncio.Event() for n in (1, 3, 5)}
                 cleanup: Callable[[], Awaitable[None]] | None = None
                 try:
@@ -381,7 +409,7 @@ class PluginHost:
                     reason = str(e) or type(e).__name__
                     if isinstance(e, TimeoutError):
                         reason = f"stage {h.stage} timed out after {self.stage_timeout} s"
-                    if h.output:
+                    if h.output and not h.refusal:  # a refusal says it all; its traceback echoes it
                         reason += f" (its last output: {h.output[-1][:300]})"
                 finally:
                     h.ready.clear()
@@ -481,7 +509,8 @@ class PluginHost:
         async def handler(msg: Message) -> Any:
             return await self._handle_request(h, msg)
 
-        h.mux = Mux(send, handler, loop.create_future, loop.create_task)
+        h.mux = Mux(send, handler, loop.create_future, loop.create_task,
+                    concurrent=frozenset({f"{ENGINE}:decode-update"}))  # fmt: skip
         return h.mux
 
     async def _stages(self, h: PluginHandle) -> None:
@@ -495,6 +524,8 @@ class PluginHost:
             if fut in done:
                 return fut.result()
             fut.cancel()
+            if h.refusal:
+                raise PluginStartupError(h.refusal)
             if h.ended in done:
                 raise PluginStartupError(f"ended in stage {h.stage}: {h.ended.result()}")
             raise TimeoutError
@@ -502,9 +533,8 @@ class PluginHost:
         h.stage = 1
         await until(h.stage_evt[1].wait())
         h.stage = 2
-        roots = list(dict.fromkeys([*h.spec.config_roots, *h.declared.get("wants-config", [])]))
         try:
-            await until(h.mux.request(f"{CALLBACK}:configure", {"sections": self.sections_for(roots)}))
+            await until(h.mux.request(f"{CALLBACK}:configure", {"sections": self.sections_for(h.roots)}))
         except RemoteError as e:
             raise PluginStartupError(f"rejected its configuration: {e.message}") from None
         h.stage = 3
@@ -523,6 +553,7 @@ class PluginHost:
             raise RemoteError("unknown-method", f"ze has no method {verb}")
         if rpc == "declare-registration":
             self._expect(h, 1, rpc)
+            await self._check_registration(h, p)
             self._declare(h, p)
             h.stage_evt[1].set()
             return None
@@ -551,6 +582,23 @@ class PluginHost:
                 return await res if inspect.isawaitable(res) else res
             except ValueError as e:  # the text syntax's errors (TextError) and bad selectors
                 raise RemoteError("bad-command", str(e)) from None
+        if rpc == "decode-update":
+            if self.update_decoder is None:
+                raise RemoteError("unavailable", "ze has no UPDATE decoder here")
+            try:
+                return await self.update_decoder(str(p.get("hex", "")), p.get("context"))
+            except ValueError as e:
+                raise RemoteError("bad-update", str(e)) from None
+        if rpc == "forward-cached":
+            if self.forwarder is None:
+                raise RemoteError("unavailable", "no BGP speaker to forward UPDATEs")
+            msg_id, peers = p.get("id"), p.get("peers") or []
+            if not isinstance(msg_id, int) or isinstance(msg_id, bool) or not isinstance(peers, list):
+                raise RemoteError("bad-params", 'forward-cached needs {"id": N, "peers": [name, ...]}')
+            try:
+                return self.forwarder(msg_id, [str(x) for x in peers])
+            except LookupError as e:
+                raise RemoteError("evicted", str(e.args[0] if e.args else e)) from None
         if rpc == "dispatch-command":
             return await self.dispatch(str(p.get("command", "")), list(p.get("args") or []))
         if rpc == "emit-event":
@@ -574,6 +622,27 @@ class PluginHost:
         # arrive in one read, before the stage coroutine has seen the answer.
         if h.stage not in (stage, stage - 1) or (stage == 1 and h.stage != 1):
             raise RemoteError("out-of-order", f"{rpc} is stage {stage}; the plugin is at stage {h.stage}")
+
+    async def _check_registration(self, h: PluginHandle, p: dict[str, Any]) -> None:
+        """The daemon's check of the plugin's schema and config; a refusal ends this run (the
+        plugin gets the error; one that does not go is dropped a second later)."""
+        if self.registration_check is None:
+            return
+        roots = list(dict.fromkeys([*h.spec.config_roots, *(p.get("wants-config") or [])]))
+        try:
+            await self.registration_check(h.name, p.get("schema"), [str(r) for r in roots])
+        except RemoteError as e:
+            h.refusal = e.message
+            h.last_error = e.message
+            log.error("plugin registration refused", plugin=h.name, code=e.code, reason=e.message)
+            mux, why = h.mux, e.message
+
+            def drop() -> None:
+                if h.mux is mux:  # still this run
+                    h.lost(why)
+
+            asyncio.get_running_loop().call_later(1.0, drop)
+            raise
 
     def _declare(self, h: PluginHandle, p: dict[str, Any]) -> None:
         cmds = p.get("commands", [])
@@ -660,7 +729,11 @@ class PluginHost:
                 return
             mux = h.mux
             assert mux is not None
-            body = self._batch_body(items, h.subscribe.get("format", "parsed"))
+            fmt = h.subscribe.get("format", "parsed")
+            if self.event_filler is not None and fmt in ("parsed", "full") and self.nlri_families():
+                body = await self._batch_body_filled(items, fmt)
+            else:
+                body = self._batch_body(items, fmt)
             try:
                 await asyncio.wait_for(mux.request_raw(f"{CALLBACK}:deliver-batch", body), self.call_timeout)
                 h.delivered_batches += 1
@@ -694,6 +767,30 @@ class PluginHost:
             cache[key] = (payload, enc)
             if len(cache) > 8192:
                 cache.popitem(last=False)
+            parts.append(enc)
+        return b'{"events":[' + b",".join(parts) + b"]}"
+
+    async def _batch_body_filled(self, items: list[tuple[str, Any]], fmt: str) -> bytes:
+        """_batch_body, with NLRI of families a plugin decodes filled in (event_filler)."""
+        assert self.event_filler is not None
+        parts = []
+        key_fmt = f"{fmt}+nlri"
+        for topic, payload in items:
+            key = (id(payload), key_fmt)
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] is payload:
+                self.render_hits += 1
+                parts.append(hit[1])
+                continue
+            self.render_misses += 1
+            try:
+                event = await self.event_filler(topic, payload, self.renderer(topic, payload, fmt))
+                enc = self._enc.encode(event)
+            except Exception as e:  # as in _batch_body: a payload that cannot render says so
+                enc = self._enc.encode({"type": "error", "error": {"topic": topic, "message": str(e)}})
+            self._cache[key] = (payload, enc)
+            if len(self._cache) > 8192:
+                self._cache.popitem(last=False)
             parts.append(enc)
         return b'{"events":[' + b",".join(parts) + b"]}"
 
@@ -747,7 +844,7 @@ class PluginHost:
     def _wanting(self) -> list[tuple[PluginHandle, list[str]]]:
         out = []
         for h in self.handles.values():
-            roots = list(dict.fromkeys([*h.spec.config_roots, *h.declared.get("wants-config", [])]))
+            roots = h.roots
             if roots and h.state == "ready" and h.mux is not None:
                 out.append((h, roots))
         return out
@@ -811,15 +908,90 @@ class PluginHost:
                 return False, f"{h.name}: {res.get('reason', 'refused')}"
         return True, ""
 
-    async def filter_update(self, peer: dict[str, Any], update: bytes) -> dict[str, Any]:
-        """Run the UPDATE body through every fast hook in start order; a reject stops, a modify
-        passes the new body on. -> {"verdict", "update"?, "reason"?}."""
+    # --- NLRI codecs provided by plugins (decode-nlri / encode-nlri) ---------------------------
+    def nlri_plugin(self, family: str, what: str) -> PluginHandle | None:
+        """The first ready plugin that registered `family` with a mode that does `what`
+        ("decode" or "encode"), in start order."""
+        modes = NLRI_MODES[what]
+        for h in self.handles.values():
+            if h.state != "ready" or h.mux is None:
+                continue
+            for f in h.declared.get("families") or ():
+                if isinstance(f, dict) and f.get("name") == family and f.get("mode", "both") in modes:
+                    return h
+        return None
+
+    def nlri_families(self, what: str = "decode") -> set[str]:
+        """Families ready plugins decode (or encode) that ze has no codec for."""
+        return {
+            str(f.get("name"))
+            for h in self.handles.values()
+            if h.state == "ready"
+            for f in h.declared.get("families") or ()
+            if isinstance(f, dict)
+            and f.get("mode", "both") in NLRI_MODES[what]
+            and f.get("name") not in self.own_families
+        }
+
+    async def decode_nlri(self, family: str, data: bytes, add_path: bool = False) -> list[str] | None:
+        """The texts of packed NLRI `data` of `family`, from the plugin that decodes it; None
+        when no plugin does or it failed (logged; the caller keeps the raw hex)."""
+        h = self.nlri_plugin(family, "decode")
+        if h is None:
+            return None
+        self.nlri_calls["decode"] += 1
+        params = {"family": family, "hex": data.hex().upper(), "add-path": add_path}
+        try:
+            res = await asyncio.wait_for(h.mux.request(f"{CALLBACK}:decode-nlri", params), self.call_timeout)  # type: ignore[union-attr]
+            texts = res.get("nlri") if isinstance(res, dict) else None
+            if not isinstance(texts, list):
+                raise RemoteError("bad-result", f"decode-nlri answered {res!r:.100}")
+            return [str(t) for t in texts]
+        except (RemoteError, TimeoutError, ConnectionLost) as e:
+            self.nlri_calls["failed"] += 1
+            log.warning(
+                "decode-nlri failed; keeping the raw NLRI", plugin=h.name, family=family, error=str(e)
+            )
+            return None
+
+    async def encode_nlri(self, family: str, texts: list[str], add_path: bool = False) -> list[bytes]:
+        """One packed NLRI per text, from the plugin that encodes `family`; RemoteError when no
+        plugin does, it refuses (bad text) or does not answer."""
+        h = self.nlri_plugin(family, "encode")
+        if h is None:
+            raise RemoteError("no-codec", f"no plugin encodes {family} NLRI")
+        self.nlri_calls["encode"] += 1
+        params = {"family": family, "nlri": list(texts), "add-path": add_path}
+        try:
+            res = await asyncio.wait_for(h.mux.request(f"{CALLBACK}:encode-nlri", params), self.call_timeout)  # type: ignore[union-attr]
+        except TimeoutError:
+            raise RemoteError("timeout", f"plugin {h.name} did not encode {family} in time") from None
+        except ConnectionLost as e:
+            raise RemoteError("unavailable", f"plugin {h.name}: {e}") from None
+        packed = res.get("hex") if isinstance(res, dict) else None
+        if not isinstance(packed, list) or len(packed) != len(texts):
+            raise RemoteError("bad-result", f"plugin {h.name}: encode-nlri answered {res!r:.100}")
+        try:
+            return [bytes.fromhex(str(x)) for x in packed]
+        except ValueError:
+            raise RemoteError("bad-result", f"plugin {h.name}: encode-nlri answered non-hex") from None
+
+    async def filter_update(self, peer: dict[str, Any], update: bytes, msg_id: int = 0) -> dict[str, Any]:
+        """Run the UPDATE body through every plugin that filters, in start order: its fast hook
+        (msgpack frames) or, for one that declared `filters`, `filter-update` over its
+        connection, with the same timeout and default verdict. A reject stops, a modify passes
+        the new body on. -> {"verdict", "update"?, "reason"?}."""
         verdict: dict[str, Any] = {"verdict": "accept"}
         body = update
         for h in self.handles.values():
-            if h.fast_hook is None or h.state != "ready":
+            if h.state != "ready":
                 continue
-            v = await h.fast_hook.call({"peer": peer, "update": body})
+            if h.fast_hook is not None:
+                v = await h.fast_hook.call({"peer": peer, "update": body})
+            elif h.declared.get("filters") and h.mux is not None:
+                v = await self._filter_json(h, peer, body, msg_id)
+            else:
+                continue
             if v.get("verdict") == "reject":
                 return v
             if v.get("verdict") == "modify" and isinstance(v.get("update"), bytes):
@@ -829,9 +1001,48 @@ class PluginHost:
                 verdict["reason"] = v["reason"]  # e.g. a default verdict: say why
         return verdict
 
+    async def _filter_json(
+        self, h: PluginHandle, peer: dict[str, Any], body: bytes, msg_id: int
+    ) -> dict[str, Any]:
+        st = self.filter_stats
+        st["calls"] += 1
+        params = {"id": msg_id, "hex": body.hex().upper(), "peer": peer}
+        why = ""
+        slots = self._filter_slots.get(h.name)
+        if slots is None:
+            slots = self._filter_slots[h.name] = asyncio.Semaphore(2)
+        try:
+            async with slots:
+                res = await asyncio.wait_for(
+                    h.mux.request(f"{CALLBACK}:filter-update", params),  # type: ignore[union-attr]
+                    self.hook_timeout,
+                )
+            if isinstance(res, dict) and res.get("verdict") in ("accept", "reject"):
+                return res
+            if isinstance(res, dict) and res.get("verdict") == "modify":
+                return {**res, "update": bytes.fromhex(str(res.get("hex", "")))}
+            why = f"bad verdict {res!r:.100}"
+        except TimeoutError:
+            st["timeouts"] += 1
+            why = f"no verdict within {self.hook_timeout * 1000:.0f} ms"
+        except (RemoteError, ConnectionLost, ValueError) as e:
+            why = f"{type(e).__name__}: {e}"
+        st["failures"] += 1
+        st["last-error"] = why
+        v = "accept" if self.hook_fail_open else "reject"
+        return {"verdict": v, "reason": f"filter {h.name}: {why} ({v} by default)"}
+
     @property
     def has_fast_hooks(self) -> bool:
         return any(h.fast_hook is not None for h in self.handles.values())
+
+    @property
+    def has_filters(self) -> bool:
+        """Whether any ready plugin filters UPDATEs (a fast hook or declared filters)."""
+        return any(
+            h.state == "ready" and (h.fast_hook is not None or bool(h.declared.get("filters")))
+            for h in self.handles.values()
+        )
 
     # --- status --------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -840,6 +1051,8 @@ class PluginHost:
             "commands": self.registry(),
             "listener": self.external.status() if self.external is not None else None,
             "render-cache": {"hits": self.render_hits, "misses": self.render_misses},
+            "filter-update": dict(self.filter_stats),
+            "nlri-codec-calls": dict(self.nlri_calls),
         }
 
 

@@ -50,8 +50,12 @@ class Mux:
         spawn: Callable[[Awaitable[Any]], Any],
         *,
         first_id: int = 1,
+        concurrent: frozenset[str] = frozenset(),
     ) -> None:
         self.send = send
+        # verbs served at once, beside the ordered queue: stateless calls (decode-nlri ...) that
+        # may be asked while a queued request waits for them (a command that decodes an UPDATE)
+        self.concurrent = concurrent
         self.handler = handler
         self._new_future = new_future
         self._spawn = spawn
@@ -108,6 +112,9 @@ class Mux:
                     p = item.payload if isinstance(item.payload, dict) else {}
                     fut.set_exception(RemoteError(str(p.get("code", "error")), str(p.get("message", ""))))
                 continue
+            if item.verb in self.concurrent:
+                self._spawn(self._serve_one(item))
+                continue
             self._inbox.append(item)
         if self._inbox and not self._running:
             self._running = True
@@ -116,24 +123,26 @@ class Mux:
     async def _serve(self) -> None:
         try:
             while self._inbox and self.closed is None:
-                msg = self._inbox.popleft()
-                try:
-                    result = await self.handler(msg)
-                except RemoteError as e:
-                    reply = line.error(msg.id, e.code, e.message)
-                except ProtocolError as e:
-                    reply = line.error(msg.id, e.code, e.message)
-                except Exception as e:
-                    reply = line.error(msg.id, "internal", f"{msg.verb} failed: {e!r}")
-                else:
-                    try:
-                        reply = line.ok(msg.id, result)
-                    except (TypeError, ValueError) as e:
-                        reply = line.error(msg.id, "internal", f"{msg.verb}: result not encodable: {e}")
-                if self.closed is None:
-                    self._write(reply)
+                await self._serve_one(self._inbox.popleft())
         finally:
             self._running = False
+
+    async def _serve_one(self, msg: Message) -> None:
+        try:
+            result = await self.handler(msg)
+        except RemoteError as e:
+            reply = line.error(msg.id, e.code, e.message)
+        except ProtocolError as e:
+            reply = line.error(msg.id, e.code, e.message)
+        except Exception as e:
+            reply = line.error(msg.id, "internal", f"{msg.verb} failed: {e!r}")
+        else:
+            try:
+                reply = line.ok(msg.id, result)
+            except (TypeError, ValueError) as e:
+                reply = line.error(msg.id, "internal", f"{msg.verb}: result not encodable: {e}")
+        if self.closed is None:
+            self._write(reply)
 
     def close(self, reason: str = "connection closed") -> None:
         """Fail every waiting request with ConnectionLost."""

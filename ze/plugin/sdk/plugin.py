@@ -42,6 +42,9 @@ CALLBACK = "ze-plugin-callback"
 
 log = get_logger("ze.plugin.sdk")
 
+# ze's requests served beside the ordered queue: a handler awaiting decode_update may need them
+_CONCURRENT = frozenset({f"{CALLBACK}:decode-nlri", f"{CALLBACK}:encode-nlri"})
+
 
 class Reject(Exception):
     """Raise from on_configure / on_verify / on_validate_open to refuse (with the message)."""
@@ -114,6 +117,9 @@ class Plugin:
         self._verify_fns: list[Callable[[dict], Any]] = []
         self._open_fns: list[Callable[[dict], Any]] = []
         self._started_fns: list[Callable[[], Any]] = []
+        self._decode_nlri: Callable[..., Any] | None = None
+        self._encode_nlri: Callable[..., Any] | None = None
+        self._filter_fn: Callable[[dict], Any] | None = None
         self._mux: Mux | None = None
         self._stage_done: dict[int, asyncio.Event] = {}
         self._done: asyncio.Future | None = None
@@ -159,6 +165,30 @@ class Plugin:
     def on_started(self, fn: Callable[[], Any]) -> Callable[[], Any]:
         """fn() when every plugin is ready (post-startup)."""
         self._started_fns.append(fn)
+        return fn
+
+    def on_decode_nlri(self, fn: Callable[[str, bytes, bool], Any]) -> Callable[[str, bytes, bool], Any]:
+        """fn(family, nlri: bytes, add_path) -> [text, ...]: ze asks (`decode-nlri`) for the NLRI
+        of a family this plugin registered with mode "decode" (or "both") and ze has no codec
+        for; the texts replace {"raw": HEX} in the event JSON ze renders and in decode-update."""
+        self._decode_nlri = fn
+        return fn
+
+    def on_encode_nlri(
+        self, fn: Callable[[str, list[str], bool], Any]
+    ) -> Callable[[str, list[str], bool], Any]:
+        """fn(family, [text, ...], add_path) -> [bytes, ...] (one packed NLRI per text): ze asks
+        (`encode-nlri`) for a family registered with mode "encode" (or "both")."""
+        self._encode_nlri = fn
+        return fn
+
+    def on_filter_update(self, fn: Callable[[dict], Any]) -> Callable[[dict], Any]:
+        """fn({"id", "peer": {"name","address","remote-as"}, "update": body bytes}) ->
+        {"verdict": "accept"|"reject"|"modify", "reason"?, "update"?: new body bytes}, for
+        each UPDATE ze receives, before it reaches the hub (`filter-update` over the plugin's
+        connection; declares `filters`). Must answer within the fast-hook timeout (50 ms by
+        default) or the configured default verdict applies; set_fast_hook is the faster path."""
+        self._filter_fn = fn
         return fn
 
     def on_command(self, name: str, description: str = "", args: list[str] | None = None) -> Callable:
@@ -208,7 +238,7 @@ class Plugin:
                 self._mux.feed(data)
 
         send = await self.transport.open(feed, self._lost)
-        self._mux = Mux(send, self._handle, loop.create_future, loop.create_task)
+        self._mux = Mux(send, self._handle, loop.create_future, loop.create_task, concurrent=_CONCURRENT)
         try:
             self.stage = 1
             await self._request(f"{ENGINE}:declare-registration", self._declaration(reg))
@@ -265,7 +295,7 @@ class Plugin:
             "dependencies": list(reg.dependencies),
             "wants-config": list(reg.wants_config),
             "wants-validate-open": bool(self._open_fns),
-            "filters": list(reg.filters),
+            "filters": list(reg.filters) or (["update"] if self._filter_fn is not None else []),
         }
         if reg.schema:
             out["schema"] = reg.schema
@@ -308,6 +338,12 @@ class Plugin:
             except Reject as e:
                 return {"accept": False, "reason": str(e)}
             return {"accept": True}
+        if verb == f"{CALLBACK}:filter-update":
+            return await self._filter(p)
+        if verb == f"{CALLBACK}:decode-nlri":
+            return await self._nlri(self._decode_nlri, "decode", p)
+        if verb == f"{CALLBACK}:encode-nlri":
+            return await self._nlri(self._encode_nlri, "encode", p)
         if verb == f"{CALLBACK}:post-startup":
             for fn in self._started_fns:
                 await _call(fn)
@@ -317,6 +353,34 @@ class Plugin:
             asyncio.get_running_loop().call_soon(self._lost, f"bye: {self.bye_reason}")
             return None
         raise RemoteError("unknown-method", f"{self.name} does not implement {verb}")
+
+    async def _filter(self, p: dict) -> dict[str, Any]:
+        if self._filter_fn is None:
+            raise RemoteError("unknown-method", f"{self.name} does not filter UPDATEs")
+        req = {"id": p.get("id"), "peer": p.get("peer") or {}, "update": bytes.fromhex(str(p.get("hex", "")))}
+        v = await _call(self._filter_fn, req)
+        verdict = v.get("verdict") if isinstance(v, dict) else None
+        if verdict not in ("accept", "reject", "modify"):
+            raise RemoteError("bad-verdict", f"{self.name}: filter answered {v!r:.100}")
+        out: dict[str, Any] = {"verdict": verdict}
+        if v.get("reason"):
+            out["reason"] = str(v["reason"])
+        if verdict == "modify":
+            out["hex"] = bytes(v["update"]).hex().upper()
+        return out
+
+    async def _nlri(self, fn: Callable[..., Any] | None, what: str, p: dict) -> dict[str, Any]:
+        if fn is None:
+            raise RemoteError("unknown-method", f"{self.name} does not {what} NLRI")
+        family, add_path = str(p.get("family", "")), bool(p.get("add-path", False))
+        try:
+            if what == "decode":
+                texts = await _call(fn, family, bytes.fromhex(str(p.get("hex", ""))), add_path)
+                return {"nlri": [str(t) for t in texts]}
+            packed = await _call(fn, family, [str(t) for t in p.get("nlri") or []], add_path)
+            return {"hex": [bytes(b).hex().upper() for b in packed]}
+        except (ValueError, KeyError, TypeError, IndexError) as e:
+            raise RemoteError(f"{what}-failed", f"{family}: {type(e).__name__}: {e}") from None
 
     async def _configure(self, p: dict, fns: list, keep: bool = True) -> None:
         sections = {s.get("root"): s.get("data") for s in p.get("sections", []) if isinstance(s, dict)}
@@ -361,6 +425,24 @@ class Plugin:
         return await self._request(
             f"{ENGINE}:update-route", {"peer-selector": peer_selector, "command": command}
         )
+
+    async def decode_update(
+        self, update: bytes | str, context: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """An UPDATE (bytes or hex; whole message or body) decoded by ze into the "update" JSON
+        ze delivers in events (families a plugin decodes included); `context` like
+        {"add-path": ["ipv4/unicast"], "asn4": true}. -> {"update": {...}}."""
+        hexed = update.hex().upper() if isinstance(update, (bytes, bytearray, memoryview)) else str(update)
+        params: dict[str, Any] = {"hex": hexed}
+        if context:
+            params["context"] = context
+        return await self._request(f"{ENGINE}:decode-update", params)
+
+    async def forward_cached(self, msg_id: int, peers: list[str]) -> dict[str, Any]:
+        """Route-server fast path: ze sends the received UPDATE whose event had this `id`
+        unchanged to `peers` (names or addresses). -> {"peers": [sent to], "skipped": {peer:
+        why}}; RemoteError "evicted" when ze's cache of recent UPDATEs no longer has it."""
+        return await self._request(f"{ENGINE}:forward-cached", {"id": msg_id, "peers": list(peers)})
 
     async def dispatch_command(self, command: str) -> dict[str, Any]:
         """Run any command ze knows (its own or another plugin's); -> {"status", "data"}."""

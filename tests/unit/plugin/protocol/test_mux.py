@@ -95,3 +95,30 @@ def test_request_raw_sends_the_encoded_payload():
         assert seen == [("t:batch", {"events": [1, 2]})]
 
     asyncio.run(main())
+
+
+def test_concurrent_verbs_are_served_beside_a_waiting_queued_request():
+    async def main():
+        loop = asyncio.get_running_loop()
+        ea, eb = memory_pipe(loop.call_soon)
+        order = []
+
+        async def plugin_side(msg):
+            if msg.verb == "t:command":  # queued; waits for ze, which needs t:decode from us
+                order.append("command")
+                return await b.request("t:decode-update", {})
+            order.append("decode")
+            return {"decoded": True}
+
+        async def ze_side(msg):
+            return await a.request("t:decode", {})  # asks the plugin back while it waits
+
+        a = Mux(ea.write, ze_side, loop.create_future, loop.create_task)
+        b = Mux(
+            eb.write, plugin_side, loop.create_future, loop.create_task, concurrent=frozenset({"t:decode"})
+        )
+        ea.on_data, eb.on_data = a.feed, b.feed
+        res = await asyncio.wait_for(a.request("t:command", {}), 5)
+        assert res == {"decoded": True} and order == ["command", "decode"]
+
+    asyncio.run(main())
