@@ -42,6 +42,17 @@ TABLE_NAMES = {"main": 254, "local": 255, "default": 253}
 # removes their routes with one walk of the whole FIB per group, ~1 s per 1M routes); past it, the
 # routes of the emptied groups are deleted first, in batches, so no walk is needed.
 FLUSH_GROUPS_MAX = 4
+# IPv4 deletes: a batch of at least BULK_DELETE_MIN routes leaves the kernel by a flush (each chunk
+# of BULK_DELETE_CHUNK routes is re-pointed at a throwaway blackhole nexthop object, which is then
+# deleted) instead of one RTM_DELROUTE per route. Why: the kernel's IPv4 trie rescans a node from
+# its first slot on each route delete (update_suffix), so once the low part of a node is empty,
+# every further delete in it scans that empty part; a table withdrawn in ascending order (BGP
+# speakers send withdrawals that way) then costs time quadratic in the node size (1M /24s: ~170 s,
+# against ~5 s in descending order). Sorting each batch descending does not help when the batches
+# themselves go up. The flush walk removes the routes node by node with one rescan per node, in any
+# order (bench/fib_delete.py). Smaller batches are deleted route by route, at once.
+BULK_DELETE_MIN = 2048
+BULK_DELETE_CHUNK = 32768
 
 
 @dataclass
@@ -453,7 +464,10 @@ class Service:
         out = {"replaced": 0, "deleted": 0, "errors": 0}
         if dels:
             dels.sort(reverse=True)
-            res = self.writer.delete_routes(afi, dels)
+            if afi == 1 and len(dels) >= BULK_DELETE_MIN:
+                res = self._flush_routes(afi, dels)
+            else:
+                res = self.writer.delete_routes(afi, dels)
             bad = 0
             for _i, e, _m in res.errors:
                 if e not in (errno_mod.ESRCH, errno_mod.ENOENT):  # already gone is fine
@@ -490,6 +504,44 @@ class Service:
             if res.lost:
                 self._lost()
         return out
+
+    def _flush_routes(self, afi: int, keys: list[int]) -> nl.Result:
+        """Delete routes (route keys) by re-pointing them, a chunk at a time, at a new blackhole
+        nexthop object and deleting it: the kernel flushes the routes using it in one walk of the
+        FIB (~10-40 ms for 1M routes) without the per-route rescan that makes ascending deletes
+        slow. The routes forward nowhere for the time of a chunk (a few ms to ~0.2 s) instead of
+        through their old next hop: they are being withdrawn. Falls back to route deletes when the
+        kernel refuses the object. Result.sent and errors are as delete_routes would give them."""
+        assert self.writer is not None
+        w = self.writer
+        res = nl.Result(sent=len(keys))
+        for start in range(0, len(keys), BULK_DELETE_CHUNK):
+            part = keys[start : start + BULK_DELETE_CHUNK]
+            nhid = self._alloc()
+            made = w.request(
+                [(nl.RTM_NEWNEXTHOP, nl.NLM_F_CREATE, nl.nh_blackhole(nhid, afi, self.config.protocol))]
+            )
+            if made.errors:
+                r = w.delete_routes(afi, part)
+            else:
+                r = w.replace_routes(
+                    afi, [(afi, *split_key(afi, k)[::-1], None) for k in part], [nhid] * len(part)
+                )
+                gone = w.request([(nl.RTM_DELNEXTHOP, 0, nl.nh_id_only(nhid))])
+                if gone.errors:  # the object stays: take the routes out one by one, then retry it
+                    r2 = w.delete_routes(afi, part)
+                    r.errors = r2.errors
+                    r.lost = r.lost or r2.lost
+                    self._delete_nh([nhid])
+                elif r.errors:  # the few routes the kernel refused to re-point: delete them
+                    again = [part[i] for i, _e, _m in r.errors]
+                    r2 = w.delete_routes(afi, again)
+                    r.errors = [(r.errors[i][0], e, m) for i, e, m in r2.errors]
+                    r.lost = r.lost or r2.lost
+                self.counters["bulk-flushes"] += 1
+            res.errors.extend((start + i, e, m) for i, e, m in r.errors)
+            res.lost = res.lost or r.lost
+        return res
 
     def _lost(self) -> None:
         self.errors["ENOBUFS"] += 1
