@@ -353,7 +353,7 @@ def test_200k_withdrawn_in_ascending_batches_all_leave(wlab, wsvc):
         replaced += out["replaced"]
     dt = time.monotonic() - t0
     assert deleted == n and replaced == n // chunk + 1
-    assert wsvc.counters["bulk-flushes"] >= n // chunk
+    assert wsvc.counters["delete-flushes"] >= n // chunk
     assert nl.count_routes(wsvc.writer, 1, 186) == replaced
     st = wsvc.status()
     assert st["installed"] == replaced and st["errors"] == {} and st["failed"] == 0, st
@@ -379,7 +379,7 @@ def test_one_withdrawal_leaves_at_once_with_a_full_table_installed(wlab, wsvc):
         assert withdraw(wsvc, p) == {"replaced": 0, "deleted": 1, "errors": 0}
         times.append(time.monotonic() - t0)
         assert wlab.ip("-j", "route", "show", "table", str(TABLE), str(p)).stdout.strip() in ("", "[]")
-    assert wsvc.counters["bulk-flushes"] == 0
+    assert wsvc.counters["delete-flushes"] == 0
     assert nl.count_routes(wsvc.writer, 1, 186) == n - 3
     print(f"\none withdrawal with 200k installed: {', '.join(f'{t * 1000:.2f}' for t in times)} ms")
 

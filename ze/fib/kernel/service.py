@@ -538,7 +538,7 @@ class Service:
                     r2 = w.delete_routes(afi, again)
                     r.errors = [(r.errors[i][0], e, m) for i, e, m in r2.errors]
                     r.lost = r.lost or r2.lost
-                self.counters["bulk-flushes"] += 1
+                self.counters["delete-flushes"] += 1
             res.errors.extend((start + i, e, m) for i, e, m in r.errors)
             res.lost = res.lost or r.lost
         return res
@@ -839,6 +839,8 @@ class Service:
                 # route messages written since start (a peer going down should add none)
                 "routes-replaced": self.counters["replaced"],
                 "routes-deleted": self.counters["deleted"],
+                # IPv4 delete batches that left by a flush (see BULK_DELETE_MIN)
+                "delete-flushes": self.counters["delete-flushes"],
             }
             if self.reason:
                 out["reason"] = self.reason
