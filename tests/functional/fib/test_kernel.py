@@ -367,6 +367,40 @@ def test_200k_withdrawn_in_ascending_batches_all_leave(wlab, wsvc):
     )
 
 
+def test_withdrawal_stream_in_small_batches_is_held_briefly_and_all_leave(wlab, wsvc):
+    """100k withdrawn in ascending batches of 500 (below the flush size): once the stream is on,
+    deletes are held (at most HOLD_DELETES) and written together. A held prefix announced again
+    stays (its replace is not followed by the held delete); every other route leaves; the last
+    held deletes are written by flush_withdrawn (the monitor thread's job in the daemon)."""
+    n, chunk = 100_000, 500
+    prefixes = many(n)
+    assert announce(wsvc, A, *prefixes)["replaced"] == n
+    back = prefixes[n // 2]
+    held_seen = deleted = 0
+    t0 = time.monotonic()
+    for i in range(0, n, chunk):
+        out = withdraw(wsvc, *prefixes[i : i + chunk])
+        assert out["errors"] == 0, out
+        deleted += out["deleted"]
+        held_seen = max(held_seen, wsvc.status()["deletes-held"])
+        if i == n // 2:  # `back` was just withdrawn (and may be held): announce it again
+            assert announce(wsvc, B, back)["replaced"] == 1
+    deleted += wsvc.flush_withdrawn()["deleted"]
+    dt = time.monotonic() - t0
+    assert held_seen > 0 and wsvc.status()["deletes-held"] == 0
+    assert deleted in (n - 1, n)  # `back` held: its delete gave way to the replace
+    assert wsvc.counters["delete-flushes"] > 0
+    left = by_dst(wlab.routes(TABLE))
+    assert list(left) == [str(back)] and gateways(left[str(back)]) == [("10.0.2.2", "pb0")]
+    st = wsvc.status()
+    assert st["installed"] == 1 and st["errors"] == {} and st["groups"] == 1, st
+    ids = {h["id"] for h in wlab.nexthops()}
+    assert ids == set(wsvc.hops) | set(wsvc.groups)
+    print(
+        f"\n100k withdrawn in {n // chunk} ascending batches of {chunk}: {dt:.2f} s, up to {held_seen} held"
+    )
+
+
 def test_one_withdrawal_leaves_at_once_with_a_full_table_installed(wlab, wsvc):
     """A single withdrawal is deleted at once (no hold, no flush walk): the route is gone when
     on_best returns; the time is printed, not asserted."""

@@ -53,6 +53,13 @@ FLUSH_GROUPS_MAX = 4
 # order (bench/fib_delete.py). Smaller batches are deleted route by route, at once.
 BULK_DELETE_MIN = 2048
 BULK_DELETE_CHUNK = 32768
+# When IPv4 withdrawals stream in (BULK_DELETE_MIN routes deleted within STREAM_WINDOW seconds),
+# small delete batches are held up to HOLD_DELETES seconds and written together (by a flush once
+# they are BULK_DELETE_MIN), so a table withdrawn in many small ascending batches is not deleted
+# one route at a time either. A withdrawal outside such a stream is written at once. A held route
+# announced again is dropped from the held deletes (its replace is written at once).
+STREAM_WINDOW = 0.1
+HOLD_DELETES = 0.05
 
 
 @dataclass
@@ -166,6 +173,9 @@ class Service:
         self.next_id = self.config.nexthop_id_base
         self.errors: Counter[str] = Counter()
         self.counters: Counter[str] = Counter()
+        self.held: dict[int, None] = {}  # IPv4 route keys withdrawn, delete not written yet
+        self.held_since = 0.0
+        self.window = (0.0, 0)  # (start, IPv4 routes deleted since): is a withdrawal stream on?
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> dict:
@@ -239,6 +249,7 @@ class Service:
         assert self.writer is not None
         with self.lock:
             removed = 0
+            self.held.clear()
             for afi in (1, 2):
                 left = sorted(
                     (
@@ -342,6 +353,8 @@ class Service:
 
     def _gc(self) -> None:
         """Drop groups no route uses any more, then next hops in no group."""
+        if self.held:  # held deletes still point at their groups: after they are written
+            return
         dead = [g for g in self.groups.values() if g.routes <= 0]
         if not dead:
             return
@@ -459,9 +472,17 @@ class Service:
         """(value, length, group) triples as the prefix and group columns _write takes."""
         return [(afi, ln, v, None) for v, ln, _g in triples], [g for _v, _ln, g in triples]
 
-    def _write(self, afi: int, add_p: list[Any], add_g: list[int], dels: list[int]) -> dict:
+    def _write(
+        self, afi: int, add_p: list[Any], add_g: list[int], dels: list[int], hold: bool = True
+    ) -> dict:
         assert self.writer is not None
         out = {"replaced": 0, "deleted": 0, "errors": 0}
+        if afi == 1 and self.held and add_p:  # announced again: its delete must not follow the replace
+            held = self.held
+            for q in add_p:
+                held.pop((q[1] << 32) | (q[2] >> (32 - q[1])), None)
+        if dels and afi == 1 and hold:
+            dels = self._hold(dels, add_p)
         if dels:
             dels.sort(reverse=True)
             if afi == 1 and len(dels) >= BULK_DELETE_MIN:
@@ -504,6 +525,43 @@ class Service:
             if res.lost:
                 self._lost()
         return out
+
+    def _hold(self, dels: list[int], add_p: list[Any]) -> list[int]:
+        """IPv4 deletes: those to write now (with the held ones that are due), holding them while a
+        withdrawal stream is on (see STREAM_WINDOW)."""
+        now = time.monotonic()
+        start, count = self.window
+        if now - start > STREAM_WINDOW:
+            start, count = now, 0
+        self.window = (start, count + len(dels))
+        if not self.held and (count < BULK_DELETE_MIN or len(dels) >= BULK_DELETE_MIN):
+            return dels  # no stream (or a batch big enough alone): at once
+        if not self.held:
+            self.held_since = now
+        held = self.held
+        for k in dels:
+            held[k] = None
+        if add_p:  # a prefix withdrawn and announced in this batch: the replace is the last word
+            for q in add_p:
+                held.pop((q[1] << 32) | (q[2] >> (32 - q[1])), None)
+        if len(held) >= BULK_DELETE_CHUNK or now - self.held_since >= HOLD_DELETES:
+            out = list(held)
+            held.clear()
+            return out
+        return []
+
+    def flush_withdrawn(self, due_only: bool = False) -> dict:
+        """Write the held IPv4 deletes (all, or only once HOLD_DELETES is up)."""
+        with self.lock:
+            if not self.held or self.writer is None:
+                return {"deleted": 0}
+            if due_only and time.monotonic() - self.held_since < HOLD_DELETES:
+                return {"deleted": 0}
+            dels = list(self.held)
+            self.held.clear()
+            out = self._write(1, [], [], dels, hold=False)
+            self._gc()
+            return {"deleted": out["deleted"]}
 
     def _flush_routes(self, afi: int, keys: list[int]) -> nl.Result:
         """Delete routes (route keys) by re-pointing them, a chunk at a time, at a new blackhole
@@ -666,6 +724,8 @@ class Service:
 
     def tick(self, now: float | None = None) -> dict | None:
         """Called periodically: sweep stale routes once their time is up."""
+        if self.held:
+            self.flush_withdrawn(due_only=True)
         now = self.clock() if now is None else now
         if (self.stale_nh or self.stale_count()) and now - self.stale_since >= self.config.stale_time:
             return self.sweep()
@@ -765,6 +825,7 @@ class Service:
         assert self.writer is not None
         with self.lock:
             self.counters["resyncs"] += 1
+            self.flush_withdrawn()
             present = {e.id for e in nl.dump_nexthops(self.writer)}
             for h in self.hops.values():
                 if h.id not in present:
@@ -788,7 +849,7 @@ class Service:
                 }
                 adds = [(*split_key(afi, k), g) for k, g in want.items() if have.get(k) != g]
                 dels = [k for k in have if k not in want and k not in stale]
-                r = self._write(afi, *self._columns(afi, adds), dels)
+                r = self._write(afi, *self._columns(afi, adds), dels, hold=False)
                 out["rewritten"] += r["replaced"]
                 out["deleted"] += r["deleted"]
             log.info("fib resync", **out)
@@ -800,7 +861,9 @@ class Service:
         def loop() -> None:
             while not stop.is_set():
                 try:
-                    self.poll_monitor(timeout=interval)
+                    self.poll_monitor(timeout=HOLD_DELETES if self.held else interval)
+                    if self.held:
+                        self.flush_withdrawn(due_only=True)
                     self.tick()
                 except Exception as e:  # never fatal: log, count, keep going
                     self.errors["monitor"] += 1
@@ -841,6 +904,7 @@ class Service:
                 "routes-deleted": self.counters["deleted"],
                 # IPv4 delete batches that left by a flush (see BULK_DELETE_MIN)
                 "delete-flushes": self.counters["delete-flushes"],
+                "deletes-held": len(self.held),
             }
             if self.reason:
                 out["reason"] = self.reason
