@@ -53,12 +53,12 @@ FLUSH_GROUPS_MAX = 4
 # order (bench/fib_delete.py). Smaller batches are deleted route by route, at once.
 BULK_DELETE_MIN = 2048
 BULK_DELETE_CHUNK = 32768
-# When IPv4 withdrawals stream in (BULK_DELETE_MIN routes deleted within STREAM_WINDOW seconds),
-# small delete batches are held up to HOLD_DELETES seconds and written together (by a flush once
+# When IPv4 withdrawals stream in (BULK_DELETE_MIN routes deleted in batches that each came within
+# STREAM_GAP seconds of the previous delete write), small delete batches are held up to HOLD_DELETES seconds and written together (by a flush once
 # they are BULK_DELETE_MIN), so a table withdrawn in many small ascending batches is not deleted
 # one route at a time either. A withdrawal outside such a stream is written at once. A held route
 # announced again is dropped from the held deletes (its replace is written at once).
-STREAM_WINDOW = 0.1
+STREAM_GAP = 0.05
 HOLD_DELETES = 0.05
 
 
@@ -175,7 +175,7 @@ class Service:
         self.counters: Counter[str] = Counter()
         self.held: dict[int, None] = {}  # IPv4 route keys withdrawn, delete not written yet
         self.held_since = 0.0
-        self.window = (0.0, 0)  # (start, IPv4 routes deleted since): is a withdrawal stream on?
+        self.window = (0.0, 0)  # (last IPv4 delete write, routes in the run of close ones): a stream?
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> dict:
@@ -495,6 +495,8 @@ class Service:
                     self.errors[errname(e)] += 1
                     bad += 1
             out["deleted"] = res.sent - len(res.errors)
+            if afi == 1:  # the gap to the next batch counts from the end of this write
+                self.window = (time.monotonic(), self.window[1])
             out["errors"] += bad
             self.counters["deleted"] += out["deleted"]
             if res.lost:
@@ -528,12 +530,12 @@ class Service:
 
     def _hold(self, dels: list[int], add_p: list[Any]) -> list[int]:
         """IPv4 deletes: those to write now (with the held ones that are due), holding them while a
-        withdrawal stream is on (see STREAM_WINDOW)."""
+        withdrawal stream is on (see STREAM_GAP)."""
         now = time.monotonic()
-        start, count = self.window
-        if now - start > STREAM_WINDOW:
-            start, count = now, 0
-        self.window = (start, count + len(dels))
+        last, count = self.window
+        if now - last > STREAM_GAP:
+            count = 0
+        self.window = (now, count + len(dels))
         if not self.held and (count < BULK_DELETE_MIN or len(dels) >= BULK_DELETE_MIN):
             return dels  # no stream (or a batch big enough alone): at once
         if not self.held:
