@@ -15,6 +15,10 @@ netlink.Writer.delete_routes in one of these orders:
   service       fib-kernel's Service.on_best fed CHUNK-route withdraw batches going up (the
                 daemon path, whatever order the service emits)
 
+Plus `latency` (with --latency): with N routes installed and fib-kernel's monitor thread running,
+the time until one withdrawal has been written to the kernel, alone and right after a stream of
+withdrawals in 500-route batches (when deletes are held up to HOLD_DELETES).
+
 Each case prints one JSON line (seconds, routes/s, routes left, kernel CPU of the run); figures are
 printed, never asserted.
 
@@ -150,6 +154,47 @@ def run_service(ns: Netns, n: int, table: int, chunk: int) -> dict:
             "routes_per_s": round(n / dt), "kernel_cpu_s": round(cpu, 2), "left": left, "errors": errors}  # fmt: skip
 
 
+def run_latency(n: int, table: int) -> dict:
+    """One withdrawal's time to the kernel: quiet, and at the end of a withdrawal stream."""
+    import threading
+
+    ns = Netns()
+    svc = Service(KernelConfig(table=table), netns=ns.name)
+    svc.start()
+    stop = threading.Event()
+    svc.run_monitor(stop)
+    try:
+        pfx = [Prefix(1, 24, BASE + (i << 8)) for i in range(n)]
+        nhs = NextHopSet("ebgp", ((GW, "peer-a", ""),))
+        svc.on_best(BestBatch("ipv4/unicast", tuple((p, nhs) for p in pfx)))
+
+        def gone(p: Prefix) -> float:
+            """Seconds from the withdrawal until its delete is written (writes are synchronous: a
+            delete no longer held is in the kernel); checked with `ip route show exact` after."""
+            t0 = time.monotonic()
+            svc.on_best(BestBatch("ipv4/unicast", (), (p,)))
+            for _ in range(20000):  # bounded: 10 s
+                if not svc.held:
+                    break
+                time.sleep(0.0005)
+            dt = time.monotonic() - t0
+            r = subprocess.run(["ip", "-n", ns.name, "route", "show", "table", str(table), "exact", str(p)],
+                               capture_output=True, text=True, timeout=30)  # fmt: skip
+            assert r.stdout.strip() == "", r.stdout
+            return dt
+
+        quiet = gone(pfx[-1])
+        for i in range(0, 20000, 500):  # a stream, then one more right after it
+            svc.on_best(BestBatch("ipv4/unicast", (), tuple(pfx[i : i + 500])))
+        streamed = gone(pfx[-2])
+    finally:
+        stop.set()
+        svc.stop()
+        ns.close()
+    return {"order": "latency", "n": n, "table": table, "quiet_ms": round(quiet * 1000, 2),
+            "after_stream_ms": round(streamed * 1000, 2)}  # fmt: skip
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", default="200000", help="route counts, comma separated")
@@ -157,6 +202,7 @@ def main() -> int:
     ap.add_argument("--tables", default="100,254")
     ap.add_argument("--chunk", type=int, default=4096)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--latency", action="store_true", help="also one withdrawal's time to the kernel")
     a = ap.parse_args()
     if os.geteuid() != 0:
         print("needs root (network namespaces)", file=sys.stderr)
@@ -165,6 +211,8 @@ def main() -> int:
         for table in (int(x) for x in a.tables.split(",")):
             for name in a.orders.split(","):
                 print(json.dumps(run(name, n, table, a.chunk, a.seed)), flush=True)
+            if a.latency:
+                print(json.dumps(run_latency(n, table)), flush=True)
     return 0
 
 
