@@ -570,7 +570,7 @@ class Service:
     def _flush_routes(self, afi: int, keys: list[int]) -> nl.Result:
         """Delete routes (route keys) by re-pointing them, a chunk at a time, at a new blackhole
         nexthop object and deleting it: the kernel flushes the routes using it in one walk of the
-        FIB (~10-40 ms for 1M routes) without the per-route rescan that makes ascending deletes
+        FIB (7-19 ms with 200k routes installed) without the per-route rescan that makes ascending deletes
         slow. The routes forward nowhere for the time of a chunk (a few ms to ~0.2 s) instead of
         through their old next hop: they are being withdrawn. Falls back to route deletes when the
         kernel refuses the object. Result.sent and errors are as delete_routes would give them."""
