@@ -21,8 +21,8 @@ def sh(*cmd: str, check: bool = True, timeout: float = 60) -> subprocess.Complet
 
 
 class Lab:
-    def __init__(self) -> None:
-        self.ns = f"ze-fib-{os.getpid()}-{next(_count)}"
+    def __init__(self, tag: str = "fib") -> None:
+        self.ns = f"ze-{tag}-{os.getpid()}-{next(_count)}"
         sh("ip", "netns", "add", self.ns)
         try:
             self.ip("link", "set", "lo", "up")

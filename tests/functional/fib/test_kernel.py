@@ -317,6 +317,108 @@ def test_200k_installed_and_removed_without_loss(lab, svc):
     print(f"\n200k: install {n / (t1 - t0):,.0f} routes/s, remove {n / (t3 - t2):,.0f} routes/s")
 
 
+@pytest.fixture
+def wlab():
+    lab = Lab("withdraw")
+    yield lab
+    lab.close()
+
+
+@pytest.fixture
+def wsvc(wlab):
+    s = Service(KernelConfig(table=TABLE), netns=wlab.ns)
+    assert s.start()["state"] == "running", s.reason
+    yield s
+    s.stop()
+
+
+def test_200k_withdrawn_in_ascending_batches_all_leave(wlab, wsvc):
+    """A full table withdrawn the way BGP speakers send it: batches going up in prefix order (the
+    kernel's IPv4 trie is quadratic on that order when routes are deleted one by one; fib-kernel
+    gathers the batches of such a stream and flushes them through throwaway nexthop objects). Every route leaves, the
+    counts are right, nothing else is touched (routes announced in the same batches are
+    installed; a route deleted behind ze's back is no error), no nexthop object is left over."""
+    n, chunk = 200_000, 4096
+    prefixes = many(n)
+    others = many(2 * (n // chunk + 1), base=64 << 24)
+    assert announce(wsvc, A, *prefixes)["replaced"] == n
+    wlab.ip("route", "del", "16.0.1.0/24", "table", str(TABLE))  # already gone: still a clean delete
+    t0 = time.monotonic()
+    deleted = replaced = 0
+    for j, i in enumerate(range(0, n, chunk)):
+        batch = BestBatch("ipv4/unicast", ((others[j], B),), tuple(prefixes[i : i + chunk]))
+        out = wsvc.on_best(batch)
+        assert out["errors"] == 0, out
+        deleted += out["deleted"]
+        replaced += out["replaced"]
+    deleted += wsvc.flush_withdrawn()["deleted"]  # the last ones held (the monitor thread's job)
+    dt = time.monotonic() - t0
+    assert deleted == n and replaced == n // chunk + 1
+    assert wsvc.counters["delete-flushes"] > 0 and wsvc.status()["deletes-held"] == 0
+    assert nl.count_routes(wsvc.writer, 1, 186) == replaced
+    st = wsvc.status()
+    assert st["installed"] == replaced and st["errors"] == {} and st["failed"] == 0, st
+    left = by_dst(wlab.routes(TABLE))
+    assert set(left) == {str(p) for p in others[:replaced]}
+    assert all(gateways(r) == [("10.0.2.2", "pb0")] for r in left.values())
+    ids = {h["id"] for h in wlab.nexthops()}
+    assert ids == set(wsvc.hops) | set(wsvc.groups), (ids, wsvc.hops, wsvc.groups)  # no throwaway left
+    print(
+        f"\n200k withdrawn in {n // chunk + 1} ascending batches of {chunk}: {dt:.2f} s ({n / dt:,.0f} routes/s)"
+    )
+
+
+def test_withdrawal_stream_in_small_batches_is_held_briefly_and_all_leave(wlab, wsvc):
+    """100k withdrawn in ascending batches of 500 (below the flush size): once the stream is on,
+    deletes are held (at most HOLD_DELETES) and written together. A held prefix announced again
+    stays (its replace is not followed by the held delete); every other route leaves; the last
+    held deletes are written by flush_withdrawn (the monitor thread's job in the daemon)."""
+    n, chunk = 100_000, 500
+    prefixes = many(n)
+    assert announce(wsvc, A, *prefixes)["replaced"] == n
+    back = prefixes[n // 2]
+    held_seen = deleted = 0
+    t0 = time.monotonic()
+    for i in range(0, n, chunk):
+        out = withdraw(wsvc, *prefixes[i : i + chunk])
+        assert out["errors"] == 0, out
+        deleted += out["deleted"]
+        held_seen = max(held_seen, wsvc.status()["deletes-held"])
+        if i == n // 2:  # `back` was just withdrawn (and may be held): announce it again
+            assert announce(wsvc, B, back)["replaced"] == 1
+    deleted += wsvc.flush_withdrawn()["deleted"]
+    dt = time.monotonic() - t0
+    assert held_seen > 0 and wsvc.status()["deletes-held"] == 0
+    assert deleted in (n - 1, n)  # `back` held: its delete gave way to the replace
+    assert wsvc.counters["delete-flushes"] > 0
+    left = by_dst(wlab.routes(TABLE))
+    assert list(left) == [str(back)] and gateways(left[str(back)]) == [("10.0.2.2", "pb0")]
+    st = wsvc.status()
+    assert st["installed"] == 1 and st["errors"] == {} and st["groups"] == 1, st
+    ids = {h["id"] for h in wlab.nexthops()}
+    assert ids == set(wsvc.hops) | set(wsvc.groups)
+    print(
+        f"\n100k withdrawn in {n // chunk} ascending batches of {chunk}: {dt:.2f} s, up to {held_seen} held"
+    )
+
+
+def test_one_withdrawal_leaves_at_once_with_a_full_table_installed(wlab, wsvc):
+    """A single withdrawal is deleted at once (no hold, no flush walk): the route is gone when
+    on_best returns; the time is printed, not asserted."""
+    n = 200_000
+    prefixes = many(n)
+    assert announce(wsvc, A, *prefixes)["replaced"] == n
+    times = []
+    for p in (prefixes[0], prefixes[n // 2], prefixes[-1]):
+        t0 = time.monotonic()
+        assert withdraw(wsvc, p) == {"replaced": 0, "deleted": 1, "errors": 0}
+        times.append(time.monotonic() - t0)
+        assert wlab.ip("-j", "route", "show", "table", str(TABLE), str(p)).stdout.strip() in ("", "[]")
+    assert wsvc.counters["delete-flushes"] == 0
+    assert nl.count_routes(wsvc.writer, 1, 186) == n - 3
+    print(f"\none withdrawal with 200k installed: {', '.join(f'{t * 1000:.2f}' for t in times)} ms")
+
+
 def test_show_views(lab, svc):
     announce(svc, AB, p4("10.10.0.0/16"))
     v = show.summary(svc)

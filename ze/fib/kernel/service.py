@@ -42,6 +42,26 @@ TABLE_NAMES = {"main": 254, "local": 255, "default": 253}
 # removes their routes with one walk of the whole FIB per group, ~1 s per 1M routes); past it, the
 # routes of the emptied groups are deleted first, in batches, so no walk is needed.
 FLUSH_GROUPS_MAX = 4
+# IPv4 deletes: a batch of at least BULK_DELETE_MIN routes leaves the kernel by a flush (each chunk
+# of BULK_DELETE_CHUNK routes is re-pointed at a throwaway blackhole nexthop object, which is then
+# deleted) instead of one RTM_DELROUTE per route. Why: the kernel's IPv4 trie rescans a node from
+# its first slot on each route delete (update_suffix), so once the low part of a node is empty,
+# every further delete in it scans that empty part; a table withdrawn in ascending order (BGP
+# speakers send withdrawals that way) then costs time quadratic in the node size (1M /24s: ~170 s,
+# against ~5 s in descending order). Sorting each batch descending does not help when the batches
+# themselves go up. The flush walk removes the routes node by node with one rescan per node, in any
+# order (bench/fib_delete.py). Smaller batches are deleted route by route, at once.
+BULK_DELETE_MIN = 2048
+BULK_DELETE_CHUNK = 32768
+# When IPv4 withdrawals stream in (BULK_DELETE_MIN routes deleted in batches that each came within
+# STREAM_GAP seconds of the previous delete write), delete batches of any size are held up to
+# HOLD_DELETES seconds (or BULK_DELETE_CHUNK routes) and written together, by a flush once they are
+# BULK_DELETE_MIN: a table withdrawn in many small ascending batches is not deleted one route at a
+# time, and fewer, bigger flushes mean fewer FIB walks (1M in 4096-route batches: 7.2 s instead of
+# 11.9 s). A withdrawal outside such a stream is written at once. A held route announced again is
+# dropped from the held deletes (its replace is written at once).
+STREAM_GAP = 0.05
+HOLD_DELETES = 0.05
 
 
 @dataclass
@@ -155,6 +175,9 @@ class Service:
         self.next_id = self.config.nexthop_id_base
         self.errors: Counter[str] = Counter()
         self.counters: Counter[str] = Counter()
+        self.held: dict[int, None] = {}  # IPv4 route keys withdrawn, delete not written yet
+        self.held_since = 0.0
+        self.window = (0.0, 0)  # (last IPv4 delete write, routes in the run of close ones): a stream?
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> dict:
@@ -228,6 +251,7 @@ class Service:
         assert self.writer is not None
         with self.lock:
             removed = 0
+            self.held.clear()
             for afi in (1, 2):
                 left = sorted(
                     (
@@ -331,6 +355,8 @@ class Service:
 
     def _gc(self) -> None:
         """Drop groups no route uses any more, then next hops in no group."""
+        if self.held:  # held deletes still point at their groups: after they are written
+            return
         dead = [g for g in self.groups.values() if g.routes <= 0]
         if not dead:
             return
@@ -448,18 +474,31 @@ class Service:
         """(value, length, group) triples as the prefix and group columns _write takes."""
         return [(afi, ln, v, None) for v, ln, _g in triples], [g for _v, _ln, g in triples]
 
-    def _write(self, afi: int, add_p: list[Any], add_g: list[int], dels: list[int]) -> dict:
+    def _write(
+        self, afi: int, add_p: list[Any], add_g: list[int], dels: list[int], hold: bool = True
+    ) -> dict:
         assert self.writer is not None
         out = {"replaced": 0, "deleted": 0, "errors": 0}
+        if afi == 1 and self.held and add_p:  # announced again: its delete must not follow the replace
+            held = self.held
+            for q in add_p:
+                held.pop((q[1] << 32) | (q[2] >> (32 - q[1])), None)
+        if dels and afi == 1 and hold:
+            dels = self._hold(dels, add_p)
         if dels:
             dels.sort(reverse=True)
-            res = self.writer.delete_routes(afi, dels)
+            if afi == 1 and len(dels) >= BULK_DELETE_MIN:
+                res = self._flush_routes(afi, dels)
+            else:
+                res = self.writer.delete_routes(afi, dels)
             bad = 0
             for _i, e, _m in res.errors:
                 if e not in (errno_mod.ESRCH, errno_mod.ENOENT):  # already gone is fine
                     self.errors[errname(e)] += 1
                     bad += 1
             out["deleted"] = res.sent - len(res.errors)
+            if afi == 1:  # the gap to the next batch counts from the end of this write
+                self.window = (time.monotonic(), self.window[1])
             out["errors"] += bad
             self.counters["deleted"] += out["deleted"]
             if res.lost:
@@ -490,6 +529,81 @@ class Service:
             if res.lost:
                 self._lost()
         return out
+
+    def _hold(self, dels: list[int], add_p: list[Any]) -> list[int]:
+        """IPv4 deletes: those to write now (with the held ones that are due), holding them while a
+        withdrawal stream is on (see STREAM_GAP)."""
+        now = time.monotonic()
+        last, count = self.window
+        if now - last > STREAM_GAP:
+            count = 0
+        self.window = (now, count + len(dels))
+        if not self.held and count < BULK_DELETE_MIN:
+            return dels  # no stream: at once
+        if not self.held:
+            self.held_since = now
+        held = self.held
+        for k in dels:
+            held[k] = None
+        if add_p:  # a prefix withdrawn and announced in this batch: the replace is the last word
+            for q in add_p:
+                held.pop((q[1] << 32) | (q[2] >> (32 - q[1])), None)
+        if len(held) >= BULK_DELETE_CHUNK or now - self.held_since >= HOLD_DELETES:
+            out = list(held)
+            held.clear()
+            return out
+        return []
+
+    def flush_withdrawn(self, due_only: bool = False) -> dict:
+        """Write the held IPv4 deletes (all, or only once HOLD_DELETES is up)."""
+        with self.lock:
+            if not self.held or self.writer is None:
+                return {"deleted": 0}
+            if due_only and time.monotonic() - self.held_since < HOLD_DELETES:
+                return {"deleted": 0}
+            dels = list(self.held)
+            self.held.clear()
+            out = self._write(1, [], [], dels, hold=False)
+            self._gc()
+            return {"deleted": out["deleted"]}
+
+    def _flush_routes(self, afi: int, keys: list[int]) -> nl.Result:
+        """Delete routes (route keys) by re-pointing them, a chunk at a time, at a new blackhole
+        nexthop object and deleting it: the kernel flushes the routes using it in one walk of the
+        FIB (7-19 ms with 200k routes installed) without the per-route rescan that makes ascending deletes
+        slow. The routes forward nowhere for the time of a chunk (a few ms to ~0.2 s) instead of
+        through their old next hop: they are being withdrawn. Falls back to route deletes when the
+        kernel refuses the object. Result.sent and errors are as delete_routes would give them."""
+        assert self.writer is not None
+        w = self.writer
+        res = nl.Result(sent=len(keys))
+        for start in range(0, len(keys), BULK_DELETE_CHUNK):
+            part = keys[start : start + BULK_DELETE_CHUNK]
+            nhid = self._alloc()
+            made = w.request(
+                [(nl.RTM_NEWNEXTHOP, nl.NLM_F_CREATE, nl.nh_blackhole(nhid, afi, self.config.protocol))]
+            )
+            if made.errors:
+                r = w.delete_routes(afi, part)
+            else:
+                r = w.replace_routes(
+                    afi, [(afi, *split_key(afi, k)[::-1], None) for k in part], [nhid] * len(part)
+                )
+                gone = w.request([(nl.RTM_DELNEXTHOP, 0, nl.nh_id_only(nhid))])
+                if gone.errors:  # the object stays: take the routes out one by one, then retry it
+                    r2 = w.delete_routes(afi, part)
+                    r.errors = r2.errors
+                    r.lost = r.lost or r2.lost
+                    self._delete_nh([nhid])
+                elif r.errors:  # the few routes the kernel refused to re-point: delete them
+                    again = [part[i] for i, _e, _m in r.errors]
+                    r2 = w.delete_routes(afi, again)
+                    r.errors = [(r.errors[i][0], e, m) for i, e, m in r2.errors]
+                    r.lost = r.lost or r2.lost
+                self.counters["delete-flushes"] += 1
+            res.errors.extend((start + i, e, m) for i, e, m in r.errors)
+            res.lost = res.lost or r.lost
+        return res
 
     def _lost(self) -> None:
         self.errors["ENOBUFS"] += 1
@@ -614,6 +728,8 @@ class Service:
 
     def tick(self, now: float | None = None) -> dict | None:
         """Called periodically: sweep stale routes once their time is up."""
+        if self.held:
+            self.flush_withdrawn(due_only=True)
         now = self.clock() if now is None else now
         if (self.stale_nh or self.stale_count()) and now - self.stale_since >= self.config.stale_time:
             return self.sweep()
@@ -713,6 +829,7 @@ class Service:
         assert self.writer is not None
         with self.lock:
             self.counters["resyncs"] += 1
+            self.flush_withdrawn()
             present = {e.id for e in nl.dump_nexthops(self.writer)}
             for h in self.hops.values():
                 if h.id not in present:
@@ -736,7 +853,7 @@ class Service:
                 }
                 adds = [(*split_key(afi, k), g) for k, g in want.items() if have.get(k) != g]
                 dels = [k for k in have if k not in want and k not in stale]
-                r = self._write(afi, *self._columns(afi, adds), dels)
+                r = self._write(afi, *self._columns(afi, adds), dels, hold=False)
                 out["rewritten"] += r["replaced"]
                 out["deleted"] += r["deleted"]
             log.info("fib resync", **out)
@@ -748,7 +865,9 @@ class Service:
         def loop() -> None:
             while not stop.is_set():
                 try:
-                    self.poll_monitor(timeout=interval)
+                    self.poll_monitor(timeout=HOLD_DELETES if self.held else interval)
+                    if self.held:
+                        self.flush_withdrawn(due_only=True)
                     self.tick()
                 except Exception as e:  # never fatal: log, count, keep going
                     self.errors["monitor"] += 1
@@ -787,6 +906,9 @@ class Service:
                 # route messages written since start (a peer going down should add none)
                 "routes-replaced": self.counters["replaced"],
                 "routes-deleted": self.counters["deleted"],
+                # IPv4 delete batches that left by a flush (see BULK_DELETE_MIN)
+                "delete-flushes": self.counters["delete-flushes"],
+                "deletes-held": len(self.held),
             }
             if self.reason:
                 out["reason"] = self.reason
