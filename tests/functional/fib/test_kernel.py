@@ -505,6 +505,21 @@ def test_flush_of_stale_routes_clones_the_previous_runs_objects(wlab):
         second.stop()
 
 
+def test_flush_with_more_next_hops_than_clones(wlab, wsvc):
+    """A flush over routes through more objects than FLUSH_CLONES_MAX: the most used are cloned,
+    the routes of the others deleted one by one; all leave, nothing is left over."""
+    from ze.fib.kernel.service import FLUSH_CLONES_MAX
+
+    sets = many_hops(FLUSH_CLONES_MAX + 3, 300)
+    for nhs, prefixes in sets:
+        announce(wsvc, nhs, *prefixes)
+    everything = sorted((p for _n, ps in sets for p in ps), key=lambda p: p.value)
+    seen = spy_nexthop_writes(wsvc)
+    assert withdraw(wsvc, *everything) == {"replaced": 0, "deleted": len(everything), "errors": 0}
+    assert wsvc.counters["delete-flushes"] == 1 and no_blackhole(seen) == FLUSH_CLONES_MAX
+    assert lab_empty(wlab, wsvc)
+
+
 def test_one_withdrawal_leaves_at_once_with_a_full_table_installed(wlab, wsvc):
     """A single withdrawal is deleted at once (no hold, no flush walk): the route is gone when
     on_best returns; the time is printed, not asserted."""
