@@ -615,8 +615,10 @@ class Service:
             olds: list[int] = []
             news: list[int] = []
             msgs: list[tuple[int, int, bytes]] = []
-            for old, _n in uses.most_common(FLUSH_CLONES_MAX + 1):
-                if not old or len(olds) >= FLUSH_CLONES_MAX:
+            for old, _n in uses.most_common():
+                if len(olds) >= FLUSH_CLONES_MAX:
+                    break
+                if not old:
                     continue
                 if dumped is None and old not in self.hops and old not in self.groups:
                     dumped = {e.id: e for e in nl.dump_nexthops(w)}
