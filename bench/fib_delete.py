@@ -13,7 +13,8 @@ netlink.Writer.delete_routes in one of these orders:
   chunks-asc    chunks going up, each ascending
   chunks-down   chunks going down, each ascending
   service       fib-kernel's Service.on_best fed CHUNK-route withdraw batches going up (the
-                daemon path, whatever order the service emits)
+                daemon path, whatever order the service emits); with --hops H the routes go
+                through H next hops taken in turn (a flush clones each object its chunk uses)
 
 Plus `latency` (with --latency): with N routes installed and fib-kernel's monitor thread running,
 the time until one withdrawal has been written to the kernel, alone and right after a stream of
@@ -108,11 +109,11 @@ def order(name: str, n: int, chunk: int, rng: random.Random) -> list[list[int]]:
     raise ValueError(name)
 
 
-def run(name: str, n: int, table: int, chunk: int, seed: int) -> dict:
+def run(name: str, n: int, table: int, chunk: int, seed: int, hops: int = 1) -> dict:
     ns = Netns()
     try:
         if name == "service":
-            return run_service(ns, n, table, chunk)
+            return run_service(ns, n, table, chunk, hops)
         sh("ip", "-n", ns.name, "nexthop", "add", "id", "7", "via", GW, "dev", "pa0", "proto", "186")
         w = nl.Writer(ns.name, table=table)
         try:
@@ -131,13 +132,17 @@ def run(name: str, n: int, table: int, chunk: int, seed: int) -> dict:
         ns.close()
 
 
-def run_service(ns: Netns, n: int, table: int, chunk: int) -> dict:
+def run_service(ns: Netns, n: int, table: int, chunk: int, hops: int = 1) -> dict:
     svc = Service(KernelConfig(table=table), netns=ns.name)
     svc.start()
     try:
         pfx = [Prefix(1, 24, BASE + (i << 8)) for i in range(n)]
-        nhs = NextHopSet("ebgp", ((GW, "peer-a", ""),))
-        svc.on_best(BestBatch("ipv4/unicast", tuple((p, nhs) for p in pfx)))
+        sets = [
+            NextHopSet("ebgp", ((GW if hops == 1 else f"10.0.1.{10 + j}", "peer-a", ""),))
+            for j in range(hops)
+        ]
+        for j, nhs in enumerate(sets):
+            svc.on_best(BestBatch("ipv4/unicast", tuple((p, nhs) for p in pfx[j::hops])))
         c0, t0 = kernel_cpu(), time.monotonic()
         errors = 0
         for i in range(0, n, chunk):
@@ -150,7 +155,7 @@ def run_service(ns: Netns, n: int, table: int, chunk: int) -> dict:
         left = nl.count_routes(svc.writer, 1, 186)
     finally:
         svc.stop()
-    return {"order": "service", "n": n, "table": table, "chunk": chunk, "seconds": round(dt, 3),
+    return {"order": "service", "n": n, "table": table, "chunk": chunk, "hops": hops, "seconds": round(dt, 3),
             "routes_per_s": round(n / dt), "kernel_cpu_s": round(cpu, 2), "left": left, "errors": errors}  # fmt: skip
 
 
@@ -202,6 +207,7 @@ def main() -> int:
     ap.add_argument("--tables", default="100,254")
     ap.add_argument("--chunk", type=int, default=4096)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--hops", type=int, default=1, help="next hops the service case's routes use")
     ap.add_argument("--latency", action="store_true", help="also one withdrawal's time to the kernel")
     a = ap.parse_args()
     if os.geteuid() != 0:
@@ -210,7 +216,7 @@ def main() -> int:
     for n in (int(x) for x in a.n.split(",")):
         for table in (int(x) for x in a.tables.split(",")):
             for name in a.orders.split(","):
-                print(json.dumps(run(name, n, table, a.chunk, a.seed)), flush=True)
+                print(json.dumps(run(name, n, table, a.chunk, a.seed, a.hops)), flush=True)
             if a.latency:
                 print(json.dumps(run_latency(n, table)), flush=True)
     return 0

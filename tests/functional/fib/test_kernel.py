@@ -5,6 +5,8 @@ Checked with iproute2 from outside the code under test (`ip -j route show table 
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import shutil
 import time
@@ -317,6 +319,29 @@ def test_200k_installed_and_removed_without_loss(lab, svc):
     print(f"\n200k: install {n / (t1 - t0):,.0f} routes/s, remove {n / (t3 - t2):,.0f} routes/s")
 
 
+def spy_nexthop_writes(svc: Service) -> list[tuple[int, int, dict[int, bytes]]]:
+    """Record every nexthop message the service writes: (type, flags, attributes)."""
+    seen: list[tuple[int, int, dict[int, bytes]]] = []
+    real = svc.writer.request
+
+    def request(msgs):
+        for ty, fl, body in msgs:
+            if ty in (nl.RTM_NEWNEXTHOP, nl.RTM_DELNEXTHOP):
+                a = nl.attrs(body, nl._NHMSG.size, len(body))
+                seen.append((ty, fl, {k: bytes(v) for k, v in a.items()}))
+        return real(msgs)
+
+    svc.writer.request = request
+    return seen
+
+
+def no_blackhole(seen: list[tuple[int, int, dict[int, bytes]]]) -> int:
+    """Assert no blackhole nexthop object was written; the number of objects created."""
+    made = [a for ty, _f, a in seen if ty == nl.RTM_NEWNEXTHOP]
+    assert not [a for a in made if nl.NHA_BLACKHOLE in a], "a blackhole nexthop object was written"
+    return len(made)
+
+
 @pytest.fixture
 def wlab():
     lab = Lab("withdraw")
@@ -335,14 +360,16 @@ def wsvc(wlab):
 def test_200k_withdrawn_in_ascending_batches_all_leave(wlab, wsvc):
     """A full table withdrawn the way BGP speakers send it: batches going up in prefix order (the
     kernel's IPv4 trie is quadratic on that order when routes are deleted one by one; fib-kernel
-    gathers the batches of such a stream and flushes them through throwaway nexthop objects). Every route leaves, the
-    counts are right, nothing else is touched (routes announced in the same batches are
-    installed; a route deleted behind ze's back is no error), no nexthop object is left over."""
+    gathers the batches of such a stream and flushes them through throwaway clones of their nexthop
+    objects, never a blackhole). Every route leaves, the counts are right, nothing else is touched
+    (routes announced in the same batches are installed; a route deleted behind ze's back is no
+    error), no nexthop object is left over."""
     n, chunk = 200_000, 4096
     prefixes = many(n)
     others = many(2 * (n // chunk + 1), base=64 << 24)
     assert announce(wsvc, A, *prefixes)["replaced"] == n
     wlab.ip("route", "del", "16.0.1.0/24", "table", str(TABLE))  # already gone: still a clean delete
+    seen = spy_nexthop_writes(wsvc)
     t0 = time.monotonic()
     deleted = replaced = 0
     for j, i in enumerate(range(0, n, chunk)):
@@ -355,6 +382,8 @@ def test_200k_withdrawn_in_ascending_batches_all_leave(wlab, wsvc):
     dt = time.monotonic() - t0
     assert deleted == n and replaced == n // chunk + 1
     assert wsvc.counters["delete-flushes"] > 0 and wsvc.status()["deletes-held"] == 0
+    assert no_blackhole(seen) >= wsvc.counters["delete-flushes"]  # a clone (at least) per flush
+    assert not [n for n in wlab.nexthops() if n.get("blackhole")]
     assert nl.count_routes(wsvc.writer, 1, 186) == replaced
     st = wsvc.status()
     assert st["installed"] == replaced and st["errors"] == {} and st["failed"] == 0, st
@@ -400,6 +429,95 @@ def test_withdrawal_stream_in_small_batches_is_held_briefly_and_all_leave(wlab, 
     print(
         f"\n100k withdrawn in {n // chunk} ascending batches of {chunk}: {dt:.2f} s, up to {held_seen} held"
     )
+
+
+def route_get(lab: Lab, address: str) -> str:
+    """The gateway the kernel forwards `address` to (TABLE is looked up first: see the rule below)."""
+    out = json.loads(lab.ip("-j", "route", "get", address).stdout)
+    return out[0].get("gateway", out[0].get("type", "?"))
+
+
+def test_flush_keeps_forwarding_through_clones_of_each_next_hop(wlab, wsvc):
+    """6,000 routes through three nexthop groups (A, B and the ECMP A+B, interleaved) withdrawn in
+    one batch: one flush, one clone per group. Right before the clones are deleted, every route
+    still resolves to its old gateway (not a blackhole), points at a clone (a single object for a
+    route through one next hop is cloned as a group of the same member), and no blackhole object
+    exists; afterwards every route is gone and only the live objects stay."""
+    n = 6000
+    prefixes = many(n)
+    sets = (A, B, AB)
+    for j, nhs in enumerate(sets):
+        announce(wsvc, nhs, *prefixes[j::3])
+    gw = {A: {"10.0.1.2"}, B: {"10.0.2.2"}, AB: {"10.0.1.2", "10.0.2.2"}}
+    wlab.ip("rule", "add", "pref", "100", "lookup", str(TABLE))  # `ip route get` sees TABLE
+    probes = [(p, sets[i % 3]) for i, p in enumerate(prefixes) if i % 997 < 3]
+    before = {str(p): by_dst(wlab.routes(TABLE))[str(p)]["nhid"] for p, _n in probes}
+    seen = spy_nexthop_writes(wsvc)
+    checked: list[int] = []
+    real = wsvc.writer.request
+    first_new = wsvc.next_id
+
+    def request(msgs):
+        ids = [nl._U32.unpack_from(b, nl._NHMSG.size + 4)[0] for ty, _f, b in msgs if ty == nl.RTM_DELNEXTHOP]
+        clones = [i for i in ids if i >= first_new]  # made by the flush (not the old groups going)
+        if clones:  # the flush is about to delete its clones: the routes still forward as before
+            routes = by_dst(wlab.routes(TABLE))
+            for p, nhs in probes:
+                host = str(ipaddress.IPv4Address(p.value + 1))
+                assert route_get(wlab, host) in gw[nhs], (p, route_get(wlab, host))
+                assert routes[str(p)]["nhid"] in clones and routes[str(p)]["nhid"] != before[str(p)]
+            assert not [h for h in wlab.nexthops() if h.get("blackhole")]
+            checked.append(len(clones))
+        return real(msgs)
+
+    wsvc.writer.request = request
+    out = withdraw(wsvc, *prefixes)
+    assert out == {"replaced": 0, "deleted": n, "errors": 0}
+    assert checked == [3] and wsvc.counters["delete-flushes"] == 1
+    assert no_blackhole(seen) == 3
+    assert lab_empty(wlab, wsvc)
+
+
+def lab_empty(lab: Lab, svc: Service) -> bool:
+    assert lab.routes(TABLE) == [] and nl.count_routes(svc.writer, 1, 186) == 0
+    assert lab.nexthops() == [], lab.nexthops()  # no clone left, the unused groups gone too
+    return True
+
+
+def test_flush_of_stale_routes_clones_the_previous_runs_objects(wlab):
+    """Routes a previous run left (stale, their objects unknown to this run) withdrawn in one batch:
+    cloned from the kernel's own view of the objects, never blackholed; the stale objects stay
+    until the sweep, no clone is left."""
+    first = Service(KernelConfig(table=TABLE), netns=wlab.ns)
+    first.start()
+    prefixes = many(3000)
+    announce(first, AB, *prefixes)
+    first.close()
+    second = Service(KernelConfig(table=TABLE), netns=wlab.ns)
+    assert second.start()["stale"] == 3000
+    try:
+        seen = spy_nexthop_writes(second)
+        assert withdraw(second, *prefixes) == {"replaced": 0, "deleted": 3000, "errors": 0}
+        assert second.counters["delete-flushes"] == 1 and no_blackhole(seen) == 1
+        assert wlab.routes(TABLE) == []
+        assert {h["id"] for h in wlab.nexthops()} == second.stale_nh
+    finally:
+        second.stop()
+
+
+def test_flush_with_more_next_hops_than_clones(wlab, wsvc):
+    """A flush over routes through more objects than FLUSH_CLONES_MAX: the most used are cloned,
+    the routes of the others deleted one by one; all leave, nothing is left over."""
+    from ze.fib.kernel.service import FLUSH_CLONES_MAX
+
+    sets = many_hops(FLUSH_CLONES_MAX + 3, 300)
+    for nhs, prefixes in sets:
+        announce(wsvc, nhs, *prefixes)
+    everything = sorted((p for _n, ps in sets for p in ps), key=lambda p: p.value)
+    seen = spy_nexthop_writes(wsvc)
+    assert withdraw(wsvc, *everything) == {"replaced": 0, "deleted": len(everything), "errors": 0}
+    assert wsvc.counters["delete-flushes"] == 1 and no_blackhole(seen) == FLUSH_CLONES_MAX
+    assert lab_empty(wlab, wsvc)
 
 
 def test_one_withdrawal_leaves_at_once_with_a_full_table_installed(wlab, wsvc):

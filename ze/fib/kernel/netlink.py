@@ -461,17 +461,6 @@ def nh_group(nhid: int, members: Iterable[int], protocol: int) -> bytes:
     return out
 
 
-def nh_blackhole(nhid: int, afi: int, protocol: int) -> bytes:
-    """A blackhole nexthop object (no gateway, no device): what routes about to be flushed point at."""
-    fam = socket.AF_INET if afi == 1 else socket.AF_INET6
-    return (
-        _NHMSG.pack(fam, 0, protocol, 0, 0)
-        + _RTA.pack(8, NHA_ID)
-        + _U32.pack(nhid)
-        + _RTA.pack(4, NHA_BLACKHOLE)
-    )
-
-
 def nh_id_only(nhid: int) -> bytes:
     return _NHMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + _RTA.pack(8, NHA_ID) + _U32.pack(nhid)
 
