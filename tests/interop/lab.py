@@ -217,6 +217,20 @@ class Slot:
         return (self.left4, self.right4) if afi == "ipv4" else (self.left6, self.right6)
 
 
+def stop_and_delete(procs: list[Proc], namespaces: list[str]) -> None:
+    """Teardown shared by the labs: stop the processes (last started first, by PID), then delete
+    the namespaces (last made first); both lists are emptied."""
+    for pr in reversed(procs):
+        try:
+            pr.stop(5.0)
+        except Exception:
+            pass
+    procs.clear()
+    for ns in reversed(namespaces):
+        sh("ip", "netns", "del", ns, check=False)
+    namespaces.clear()
+
+
 @dataclass
 class Lab:
     """Two namespaces (left, right) with one veth; every process started through it is stopped
@@ -342,15 +356,7 @@ class Lab:
                 fn()
             except Exception:
                 pass
-        for pr in reversed(self.procs):
-            try:
-                pr.stop(5.0)
-            except Exception:
-                pass
-        self.procs.clear()
-        for ns in reversed(self._made):
-            sh("ip", "netns", "del", ns, check=False)
-        self._made.clear()
+        stop_and_delete(self.procs, self._made)
         if not os.environ.get("ZE_INTEROP_KEEP"):
             shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from tests.functional.conftest import Running
 from tests.functional.speaker.lab import NetnsRunning
-from tests.interop.lab import Proc, wait_for
+from tests.interop.lab import Proc, stop_and_delete, wait_for
 
 TABLE = 100
 PROTO = 186
@@ -384,15 +384,7 @@ class FibLab:
                 z.stop()
             except Exception:
                 pass
-        for pr in reversed(self.procs):
-            try:
-                pr.stop(5.0)
-            except Exception:
-                pass
-        self.procs.clear()
-        for ns in reversed(self._made):
-            sh("ip", "netns", "del", ns, check=False)
-        self._made.clear()
+        stop_and_delete(self.procs, self._made)
 
 
 _STALE = re.compile(r"^fiblab(\d+)x\d+[rab]$")
